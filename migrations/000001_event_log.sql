@@ -1,0 +1,122 @@
+-- The event log: the source of truth. Events are appended, never updated or deleted.
+
+CREATE TABLE te_streams (
+  stream_id text PRIMARY KEY,
+  revision  bigint NOT NULL -- revision of the stream's last event; the first event is revision 0
+);
+
+CREATE TABLE te_events (
+  global_position bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+  -- The appending transaction. Readers gate on it (see readAllEvents.ts): an identity value is
+  -- taken at insert, not at commit, so positions alone can become visible out of order.
+  transaction_id  xid8 NOT NULL DEFAULT pg_current_xact_id(),
+  stream_id       text NOT NULL,
+  stream_revision bigint NOT NULL,
+  event_id        uuid NOT NULL UNIQUE,
+  event_type      text NOT NULL,
+  schema_version  integer NOT NULL,
+  data            jsonb NOT NULL,
+  metadata        jsonb NOT NULL,
+  recorded_at     timestamptz NOT NULL DEFAULT clock_timestamp(),
+  UNIQUE (stream_id, stream_revision)
+);
+
+-- Log-order reads: (transaction_id, global_position) is the order subscribers see.
+CREATE INDEX te_events_log_order ON te_events (transaction_id, global_position);
+
+-- Prefix reads (a transfer's stream and all its job streams, for the audit view).
+CREATE INDEX te_events_stream_prefix ON te_events (stream_id text_pattern_ops);
+
+-- Idempotency by X-Request-ID. Written in the same statement as the events, so a request id
+-- maps to exactly one committed append across every api replica.
+CREATE TABLE te_idempotency_keys (
+  request_id  text PRIMARY KEY,
+  fingerprint text NOT NULL,
+  stream_id   text NOT NULL,
+  result      jsonb NOT NULL,
+  created_at  timestamptz NOT NULL DEFAULT now()
+);
+
+-- One round trip per append: idempotency check, optimistic concurrency on the stream row,
+-- the events, the key, and the wake-up for subscribers, atomically.
+-- p_expected_revision: -1 means "the stream must not exist", NULL means "any revision".
+CREATE FUNCTION te_append_to_stream(
+  p_stream_id         text,
+  p_expected_revision bigint,
+  p_event_ids         uuid[],
+  p_event_types       text[],
+  p_schema_versions   integer[],
+  p_data              jsonb[],
+  p_metadata          jsonb[],
+  p_request_id        text,
+  p_fingerprint       text,
+  p_result            jsonb
+) RETURNS TABLE (
+  outcome            text,
+  stream_revision    bigint,
+  last_position      bigint,
+  stored_fingerprint text,
+  stored_result      jsonb
+) LANGUAGE plpgsql AS $$
+DECLARE
+  v_current bigint;
+  v_next    bigint;
+BEGIN
+  IF p_request_id IS NOT NULL THEN
+    SELECT k.fingerprint, k.result INTO stored_fingerprint, stored_result
+      FROM te_idempotency_keys k WHERE k.request_id = p_request_id;
+    IF FOUND THEN
+      outcome := CASE WHEN stored_fingerprint = p_fingerprint THEN 'duplicate' ELSE 'idempotency_mismatch' END;
+      RETURN NEXT;
+      RETURN;
+    END IF;
+  END IF;
+
+  SELECT s.revision INTO v_current FROM te_streams s WHERE s.stream_id = p_stream_id FOR UPDATE;
+  IF NOT FOUND THEN
+    v_current := -1;
+  END IF;
+  IF p_expected_revision IS NOT NULL AND v_current <> p_expected_revision THEN
+    outcome := 'revision_conflict';
+    stream_revision := v_current;
+    RETURN NEXT;
+    RETURN;
+  END IF;
+
+  v_next := v_current + cardinality(p_event_ids);
+  IF v_current = -1 THEN
+    INSERT INTO te_streams (stream_id, revision) VALUES (p_stream_id, v_next) ON CONFLICT DO NOTHING;
+    IF NOT FOUND THEN -- another transaction created the stream since our read
+      outcome := 'revision_conflict';
+      stream_revision := v_current;
+      RETURN NEXT;
+      RETURN;
+    END IF;
+  ELSE
+    UPDATE te_streams SET revision = v_next WHERE stream_id = p_stream_id;
+  END IF;
+
+  IF p_request_id IS NOT NULL THEN
+    -- Waits for a concurrent holder of the same key; if it committed, abort this whole append.
+    INSERT INTO te_idempotency_keys (request_id, fingerprint, stream_id, result)
+      VALUES (p_request_id, p_fingerprint, p_stream_id, p_result) ON CONFLICT DO NOTHING;
+    IF NOT FOUND THEN
+      RAISE EXCEPTION 'request id % was used by a concurrent command', p_request_id USING ERRCODE = 'TE001';
+    END IF;
+  END IF;
+
+  WITH inserted AS (
+    INSERT INTO te_events (stream_id, stream_revision, event_id, event_type, schema_version, data, metadata)
+    SELECT p_stream_id, v_current + e.ordinal, e.event_id, e.event_type, e.schema_version, e.data, e.metadata
+      FROM unnest(p_event_ids, p_event_types, p_schema_versions, p_data, p_metadata)
+           WITH ORDINALITY AS e(event_id, event_type, schema_version, data, metadata, ordinal)
+    RETURNING global_position
+  )
+  SELECT max(global_position) INTO last_position FROM inserted;
+
+  PERFORM pg_notify('te_events', last_position::text);
+  outcome := 'appended';
+  stream_revision := v_next;
+  RETURN NEXT;
+END;
+$$;

@@ -1,0 +1,29 @@
+import type { Logger } from 'pino';
+import type { TransferCommands } from '../commands/transferCommands.ts';
+import type { EventLog } from '../events/eventLog.ts';
+import type { Metrics } from '../observability/metrics.ts';
+import type { TransferQueries } from '../projections/queries/transferQueries.ts';
+import type { TokenStore } from './auth/tokens.ts';
+
+export interface ReadinessCheck {
+  name: string;
+  /** Resolves when the dependency is usable; rejects with the reason otherwise. */
+  check(): Promise<void>;
+}
+
+export interface AppDeps {
+  logger: Logger;
+  metrics: Metrics;
+  tokens: TokenStore;
+  transfers: TransferCommands;
+  queries: TransferQueries;
+  eventLog: EventLog;
+  readiness: readonly ReadinessCheck[];
+  /** Rebuilds one read model from the log; absent where this process owns no projections. */
+  replayProjection?: (name: string) => Promise<{ events: number }>;
+  clock?: () => Date;
+}
+
+export interface AppOptions {
+  bodyLimitBytes: number;
+}

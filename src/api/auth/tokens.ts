@@ -1,0 +1,121 @@
+import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import { chmod, mkdir, readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { Type, type Static } from 'typebox';
+import { Value } from 'typebox/value';
+
+export const scopes = ['read', 'write', 'admin'] as const;
+export type Scope = (typeof scopes)[number];
+
+/** Each scope includes the ones before it: admin can write, write can read. */
+const rank: Record<Scope, number> = { read: 0, write: 1, admin: 2 };
+
+export interface Principal {
+  subject: string;
+  scopes: readonly Scope[];
+}
+
+export function hasScope(principal: Principal, needed: Scope): boolean {
+  return principal.scopes.some((scope) => rank[scope] >= rank[needed]);
+}
+
+interface TokenEntry extends Principal {
+  digest: Buffer;
+}
+
+const sha256 = (value: string): Buffer => createHash('sha256').update(value, 'utf8').digest();
+
+/**
+ * Tokens are kept only as SHA-256 digests. Lookup compares the digest of the presented token
+ * against every entry with timingSafeEqual and no early exit, so neither a token's bytes nor
+ * its position in the list shows in the response time.
+ */
+export class TokenStore {
+  readonly #entries: TokenEntry[];
+
+  constructor(entries: TokenEntry[]) {
+    this.#entries = entries;
+  }
+
+  get size(): number {
+    return this.#entries.length;
+  }
+
+  authenticate(presented: string): Principal | undefined {
+    const digest = sha256(presented);
+    let match: TokenEntry | undefined;
+    for (const entry of this.#entries) {
+      if (timingSafeEqual(entry.digest, digest) && match === undefined) match = entry;
+    }
+    return match === undefined ? undefined : { subject: match.subject, scopes: match.scopes };
+  }
+}
+
+const TokensFileSchema = Type.Array(
+  Type.Object(
+    {
+      subject: Type.String({ minLength: 1 }),
+      scopes: Type.Array(Type.Union(scopes.map((scope) => Type.Literal(scope))), { minItems: 1 }),
+      token: Type.Optional(Type.String({ minLength: 16 })),
+      sha256: Type.Optional(Type.String({ pattern: '^[0-9a-f]{64}$' })),
+    },
+    { additionalProperties: false },
+  ),
+);
+type TokensFile = Static<typeof TokensFileSchema>;
+
+export function parseTokensFile(text: string, origin: string): TokenEntry[] {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch (error) {
+    throw new Error(`${origin} is not JSON: ${(error as Error).message}`);
+  }
+  if (!Value.Check(TokensFileSchema, parsed)) {
+    const first = [...Value.Errors(TokensFileSchema, parsed)][0];
+    throw new Error(`${origin}: ${first?.instancePath ?? ''} ${first?.message ?? 'invalid'}`.trim());
+  }
+  return (parsed as TokensFile).map((entry, index) => {
+    if ((entry.token === undefined) === (entry.sha256 === undefined)) {
+      throw new Error(`${origin}: entry ${index} needs exactly one of "token" and "sha256"`);
+    }
+    const digest = entry.token !== undefined ? sha256(entry.token) : Buffer.from(entry.sha256!, 'hex');
+    return { subject: entry.subject, scopes: entry.scopes, digest };
+  });
+}
+
+export function adminTokenEntry(token: string): TokenEntry {
+  return { subject: 'admin', scopes: ['admin'], digest: sha256(token) };
+}
+
+export const generatedTokenFile = (dataDir: string): string => join(dataDir, 'admin-token');
+
+/** Reads the admin token generated on an earlier start, or generates and stores one (mode 0600). */
+export async function loadOrCreateAdminToken(dataDir: string): Promise<{ token: string; path: string; created: boolean }> {
+  const path = generatedTokenFile(dataDir);
+  try {
+    return { token: (await readFile(path, 'utf8')).trim(), path, created: false };
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+  }
+  await mkdir(dataDir, { recursive: true });
+  const token = `te_${randomBytes(24).toString('base64url')}`;
+  // 'wx' fails if a concurrent start created it first; then we read theirs.
+  try {
+    await writeFile(path, `${token}\n`, { mode: 0o600, flag: 'wx' });
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'EEXIST') return loadOrCreateAdminToken(dataDir);
+    throw error;
+  }
+  await chmod(path, 0o600);
+  return { token, path, created: true };
+}
+
+export async function loadTokenStore(options: { adminToken?: string; tokensFile?: string }): Promise<TokenStore> {
+  const entries: TokenEntry[] = [];
+  if (options.adminToken !== undefined) entries.push(adminTokenEntry(options.adminToken));
+  if (options.tokensFile !== undefined) {
+    entries.push(...parseTokensFile(await readFile(options.tokensFile, 'utf8'), options.tokensFile));
+  }
+  return new TokenStore(entries);
+}

@@ -1,0 +1,46 @@
+import swagger from '@fastify/swagger';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import type { AppDeps, AppOptions } from './appDeps.ts';
+import { registerAuth } from './plugins/auth.ts';
+import { registerErrorHandling } from './plugins/errorHandler.ts';
+import { registerHttpMetrics } from './plugins/httpMetrics.ts';
+import { registerRequestId, requestIdFor } from './plugins/requestId.ts';
+import { createValidatorCompiler } from './plugins/validation.ts';
+import { operationsRoutes } from './routes/operationsRoutes.ts';
+import { transferCommandRoutes } from './routes/transferCommandRoutes.ts';
+import { transferQueryRoutes } from './routes/transferQueryRoutes.ts';
+import packageJson from '../../package.json' with { type: 'json' };
+
+/** The api as a fastify instance, not listening: tests inject(), the server module listens. */
+export async function buildApp(deps: AppDeps, options: AppOptions): Promise<FastifyInstance> {
+  const app = Fastify({
+    loggerInstance: deps.logger as FastifyBaseLogger,
+    genReqId: requestIdFor,
+    // Every request's log lines carry `requestId`, the X-Request-ID the caller sent or we generated.
+    logController: new LogController({ requestIdLogLabel: 'requestId' }),
+    bodyLimit: options.bodyLimitBytes,
+  }).withTypeProvider<TypeBoxTypeProvider>();
+
+  app.setValidatorCompiler(createValidatorCompiler());
+  registerErrorHandling(app);
+  registerRequestId(app);
+  registerAuth(app, deps.tokens);
+  registerHttpMetrics(app, deps.metrics);
+
+  await app.register(swagger, {
+    openapi: {
+      openapi: '3.1.0',
+      info: { title: 'TorrentEdge control plane', version: packageJson.version, description: packageJson.description },
+      components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } } },
+      security: [{ bearer: [] }],
+    },
+  });
+
+  await app.register(operationsRoutes(deps));
+  await app.register(transferCommandRoutes(deps));
+  await app.register(transferQueryRoutes(deps));
+
+  app.get('/api/openapi.json', { schema: { hide: true } }, async () => app.swagger());
+  return app;
+}

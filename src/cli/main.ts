@@ -1,0 +1,103 @@
+#!/usr/bin/env node
+import { parseArgs } from 'node:util';
+import { ConfigError, configTable, loadConfig, type ConfigFlags } from '../config.ts';
+import { runCreate } from './commands/create.ts';
+import { runMigrate } from './commands/migrate.ts';
+import { runReplay } from './commands/replay.ts';
+import { runControlPlane } from './commands/serve.ts';
+import { runStatus } from './commands/status.ts';
+
+const usage = `torrentedge <command> [options]
+
+Commands:
+  start                      control plane (api + projector) on embedded defaults, or on DATABASE_URL
+  serve [--no-projector]     the api for production (DATABASE_URL), with the projector unless told not to
+  migrate                    apply the SQL migrations
+  replay --projection NAME   rebuild a read model from the log (transfers, jobs, chunks, all)
+  create (--magnet URI | --url URL) [--name N] [--auto-start] [--nodes a,b] [--request-id ID]
+  status [TRANSFER_ID] [--json]
+
+Configuration (flag, then environment, then default):
+${configTable.map(([variable, flag, fallback, what]) => `  ${flag.padEnd(15)} ${variable.padEnd(24)} ${fallback.padEnd(22)} ${what}`).join('\n')}
+`;
+
+const configOptions = {
+  port: { type: 'string' },
+  host: { type: 'string' },
+  'data-dir': { type: 'string' },
+  'database-url': { type: 'string' },
+  token: { type: 'string' },
+  'tokens-file': { type: 'string' },
+  'api-url': { type: 'string' },
+  'log-level': { type: 'string' },
+} as const;
+
+async function main(argv: string[]): Promise<number> {
+  const [command, ...rest] = argv;
+  if (command === undefined || command === 'help' || command === '--help' || command === '-h') {
+    process.stdout.write(usage);
+    return command === undefined ? 2 : 0;
+  }
+  const { values, positionals } = parseArgs({
+    args: rest,
+    allowPositionals: true,
+    options: {
+      ...configOptions,
+      'no-projector': { type: 'boolean', default: false },
+      projection: { type: 'string', multiple: true },
+      magnet: { type: 'string' },
+      url: { type: 'string' },
+      name: { type: 'string' },
+      'auto-start': { type: 'boolean', default: false },
+      nodes: { type: 'string' },
+      'request-id': { type: 'string' },
+      json: { type: 'boolean', default: false },
+    },
+  });
+  const flags: ConfigFlags = Object.fromEntries(Object.keys(configOptions).flatMap((key) => {
+    const value = values[key as keyof typeof configOptions];
+    return value === undefined ? [] : [[key, value]];
+  }));
+  const config = loadConfig(process.env, flags);
+
+  switch (command) {
+    case 'start':
+      await runControlPlane(config, { projector: true, banner: true });
+      return -1; // keeps running until a signal
+    case 'serve':
+      await runControlPlane(config, { projector: !values['no-projector'], banner: false });
+      return -1;
+    case 'migrate':
+      await runMigrate(config);
+      return 0;
+    case 'replay':
+      await runReplay(config, values.projection ?? []);
+      return 0;
+    case 'create':
+      return runCreate(config, {
+        autoStart: values['auto-start'],
+        ...(values.magnet !== undefined ? { magnet: values.magnet } : {}),
+        ...(values.url !== undefined ? { url: values.url } : {}),
+        ...(values.name !== undefined ? { name: values.name } : {}),
+        ...(values.nodes !== undefined ? { nodes: values.nodes } : {}),
+        ...(values['request-id'] !== undefined ? { requestId: values['request-id'] } : {}),
+      });
+    case 'status':
+      return runStatus(config, { json: values.json, ...(positionals[0] !== undefined ? { transferId: positionals[0] } : {}) });
+    default:
+      process.stderr.write(`unknown command "${command}"\n\n${usage}`);
+      return 2;
+  }
+}
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    if (code >= 0) process.exitCode = code;
+  },
+  (error: unknown) => {
+    // Our own failures read as a sentence; anything else is a bug and shows its stack.
+    const expected = error instanceof ConfigError || (error instanceof Error && error.constructor === Error);
+    process.stderr.write(`torrentedge: ${expected ? (error as Error).message : ((error as Error).stack ?? String(error))}\n`);
+    process.exitCode = 1;
+  },
+);

@@ -1,0 +1,125 @@
+import { createHash, randomUUID } from 'node:crypto';
+import stringify from 'safe-stable-stringify';
+import { idempotencyMismatch, RevisionConflictError, TorrentEdgeError } from '../errors.ts';
+import { isDomainEventType, schemaVersionOf, upcast, type DomainEvent } from '../events/catalogue.ts';
+import type { EventLog, NewEvent, RecordedEvent } from '../events/eventLog.ts';
+import type { CommandContext } from '../events/metadata.ts';
+import { fold, isRejection, type Decider } from './decider.ts';
+
+export interface CommandDeps {
+  eventLog: EventLog;
+  newId?: () => string;
+  /** Called once per handled command with its outcome (and the rejection code); feeds the commands metric. */
+  observe?: (commandType: string, outcome: CommandOutcome, code?: string) => void;
+  /** Called with the events of each successful append. */
+  onAppended?: (events: readonly DomainEvent[]) => void;
+}
+
+export type CommandOutcome = 'appended' | 'unchanged' | 'duplicate' | 'rejected' | 'conflict' | 'error';
+
+export interface CommandResult<S, R> {
+  state: S;
+  result: R;
+  /** Events appended by this call; empty for a duplicate or a no-op. */
+  appended: DomainEvent[];
+  duplicate: boolean;
+}
+
+/** The command as the caller stated it, hashed for idempotency: the same request id must carry the same intent. */
+export function fingerprintOf(intent: unknown): string {
+  return createHash('sha256').update(stringify(intent) ?? '').digest('hex');
+}
+
+export function toDomainEvents(recorded: readonly RecordedEvent[]): DomainEvent[] {
+  return recorded.map((event) => {
+    if (!isDomainEventType(event.type)) throw new Error(`unknown event type ${event.type} at ${event.globalPosition}`);
+    const data = upcast(event.type, event.schemaVersion, event.data as Record<string, unknown>);
+    return { type: event.type, data } as DomainEvent;
+  });
+}
+
+const maxAttempts = 8;
+
+/**
+ * Read the stream, fold it, decide, append at the revision that was read. Only a revision
+ * conflict is retried (another command appended in between); rejections and errors surface.
+ */
+export async function handleCommand<C extends { type: string }, S, E extends DomainEvent, R>(
+  deps: CommandDeps,
+  decider: Decider<C, S, E>,
+  streamId: string,
+  command: C,
+  context: CommandContext & { fingerprint: string },
+  toResult: (state: S) => R,
+): Promise<CommandResult<S, R>> {
+  const observe = (outcome: CommandOutcome, code?: string) => deps.observe?.(command.type, outcome, code);
+  const newId = deps.newId ?? randomUUID;
+  try {
+    for (let attempt = 1; attempt <= maxAttempts; attempt++) {
+      const stream = await deps.eventLog.readStream(streamId);
+      const state = fold(decider, toDomainEvents(stream.events) as E[]);
+      const decision = decider.decide(command, state);
+      if (isRejection(decision)) {
+        // A retry of a command that succeeded before may be illegal now; the stored answer wins.
+        const earlier = await answerFromIdempotencyKey(deps.eventLog, context);
+        if (earlier !== undefined) {
+          observe('duplicate');
+          return { state, result: earlier as R, appended: [], duplicate: true };
+        }
+        observe('rejected', decision.code);
+        throw new TorrentEdgeError(decision.code, decision.message);
+      }
+      const next = decision.reduce(decider.evolve, state);
+      const result = toResult(next);
+      if (decision.length === 0) {
+        observe('unchanged');
+        return { state: next, result, appended: [], duplicate: false };
+      }
+      const events: NewEvent[] = decision.map((event) => ({
+        type: event.type,
+        data: event.data,
+        metadata: { ...withoutFingerprint(context), eventId: newId(), schemaVersion: schemaVersionOf(event.type) },
+      }));
+      try {
+        const appended = await deps.eventLog.appendToStream(streamId, events, {
+          expectedRevision: stream.revision === -1 ? 'no_stream' : stream.revision,
+          idempotency: { requestId: context.requestId, fingerprint: context.fingerprint, result },
+        });
+        if (appended.outcome === 'duplicate') {
+          observe('duplicate');
+          return { state: next, result: appended.result as R, appended: [], duplicate: true };
+        }
+        observe('appended');
+        deps.onAppended?.(decision);
+        return { state: next, result, appended: decision, duplicate: false };
+      } catch (error) {
+        if (error instanceof RevisionConflictError && attempt < maxAttempts) continue;
+        throw error;
+      }
+    }
+    throw new Error('unreachable: the loop returns or throws');
+  } catch (error) {
+    if (error instanceof RevisionConflictError) {
+      observe('conflict');
+      throw new TorrentEdgeError('TE_ERR_CONCURRENCY', `stream ${streamId} kept changing; retry the request`);
+    }
+    if (!(error instanceof TorrentEdgeError)) observe('error');
+    else if (error.code === 'TE_ERR_IDEMPOTENCY_MISMATCH') observe('rejected', error.code);
+    throw error;
+  }
+}
+
+async function answerFromIdempotencyKey(
+  eventLog: EventLog,
+  context: { requestId: string; fingerprint: string },
+): Promise<unknown> {
+  const stored = await eventLog.readIdempotencyKey(context.requestId);
+  if (stored === undefined) return undefined;
+  if (stored.fingerprint !== context.fingerprint) throw idempotencyMismatch(context.requestId);
+  return stored.result;
+}
+
+function withoutFingerprint(context: CommandContext & { fingerprint: string }): CommandContext {
+  const { fingerprint: _fingerprint, ...metadata } = context;
+  return metadata;
+}

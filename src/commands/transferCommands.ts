@@ -1,0 +1,133 @@
+import { randomUUID } from 'node:crypto';
+import { TorrentEdgeError } from '../errors.ts';
+import type { TransferSource, TransferTargets } from '../events/transferEvents.ts';
+import { transferStreamId } from '../events/transferEvents.ts';
+import type { CommandContext } from '../events/metadata.ts';
+import { fingerprintOf, handleCommand, type CommandDeps, type CommandResult } from './handleCommand.ts';
+import { parseMagnetUri } from './magnetUri.ts';
+import { transferDecider, type TransferCommand, type TransferManifest, type TransferState } from './transferDecider.ts';
+
+/** What a caller asks for; exactly one of `magnetURI` and `source`. */
+export interface CreateTransferInput {
+  magnetURI?: string;
+  source?: { url: string };
+  name?: string;
+  autoStart?: boolean;
+  targets?: TransferTargets;
+  destination?: string;
+}
+
+export interface TransferCommandResult {
+  id: string;
+  status: string;
+  requestId: string;
+}
+
+export type TransferLifecycleAction = 'start' | 'pause' | 'resume' | 'cancel' | 'complete' | 'fail';
+
+const lifecycleCommandType = {
+  start: 'StartTransfer',
+  pause: 'PauseTransfer',
+  resume: 'ResumeTransfer',
+  cancel: 'CancelTransfer',
+  complete: 'CompleteTransfer',
+  fail: 'FailTransfer',
+} as const;
+
+export function resolveSource(input: CreateTransferInput): TransferSource {
+  if ((input.magnetURI === undefined) === (input.source === undefined)) {
+    throw new TorrentEdgeError('TE_ERR_VALIDATION', 'give exactly one of "magnetURI" and "source"');
+  }
+  if (input.magnetURI !== undefined) {
+    const { infoHash } = parseMagnetUri(input.magnetURI);
+    return { kind: 'magnet', magnetURI: input.magnetURI, infoHash };
+  }
+  const url = input.source!.url;
+  const s3 = /^s3:\/\/([a-z0-9][a-z0-9.-]{1,61}[a-z0-9])\/(.+)$/.exec(url);
+  if (s3 !== null) return { kind: 's3', bucket: s3[1]!, key: s3[2]! };
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    throw new TorrentEdgeError('TE_ERR_VALIDATION', `source.url "${url}" is not a URL`);
+  }
+  if (parsed.protocol !== 'https:' && parsed.protocol !== 'http:') {
+    throw new TorrentEdgeError('TE_ERR_VALIDATION', `source.url must be https://, http:// or s3://bucket/key, not ${parsed.protocol}`);
+  }
+  return { kind: 'url', url: parsed.href };
+}
+
+function defaultName(input: CreateTransferInput, source: TransferSource): string | null {
+  if (input.name !== undefined) return input.name;
+  if (source.kind === 'magnet') return parseMagnetUri(source.magnetURI).displayName;
+  const path = source.kind === 'url' ? new URL(source.url).pathname : source.key;
+  return path.split('/').filter(Boolean).pop() ?? null;
+}
+
+function resultOf(requestId: string) {
+  return (state: TransferState): TransferCommandResult => {
+    if (state.status === 'none') throw new Error('a transfer command left no transfer');
+    return { id: state.transferId, status: state.status, requestId };
+  };
+}
+
+/** The transfer commands: each validates its input, then runs through handleCommand. */
+export function createTransferCommands(deps: CommandDeps & { newTransferId?: () => string }) {
+  const run = (
+    transferId: string,
+    command: TransferCommand,
+    intent: unknown,
+    context: CommandContext,
+  ): Promise<CommandResult<TransferState, TransferCommandResult>> =>
+    handleCommand(
+      deps,
+      transferDecider,
+      transferStreamId(transferId),
+      command,
+      { ...context, fingerprint: fingerprintOf(intent) },
+      resultOf(context.requestId),
+    );
+
+  return {
+    async createTransfer(input: CreateTransferInput, context: CommandContext) {
+      const source = resolveSource(input);
+      const transferId = (deps.newTransferId ?? randomUUID)();
+      const command: TransferCommand = {
+        type: 'RequestTransfer',
+        data: {
+          transferId,
+          name: defaultName(input, source),
+          source,
+          targets: input.targets ?? { kind: 'all' },
+          destination: input.destination ?? null,
+          autoStart: input.autoStart ?? false,
+        },
+      };
+      // The intent is the caller's input, not the generated id: a retry generates another id.
+      return run(transferId, command, { command: 'createTransfer', input }, context);
+    },
+
+    async changeLifecycle(
+      transferId: string,
+      action: TransferLifecycleAction,
+      context: CommandContext,
+      reason: string | null = null,
+    ) {
+      const type = lifecycleCommandType[action];
+      const command =
+        type === 'CancelTransfer'
+          ? ({ type, data: { transferId, reason } } as const)
+          : type === 'FailTransfer'
+            ? ({ type, data: { transferId, reason: reason ?? 'unspecified' } } as const)
+            : ({ type, data: { transferId } } as const);
+      return run(transferId, command, { command: action, transferId, reason }, context);
+    },
+
+    async publishManifest(transferId: string, manifest: TransferManifest, context: CommandContext) {
+      const command: TransferCommand = { type: 'PublishManifest', data: { transferId, ...manifest } };
+      return run(transferId, command, { command: 'publishManifest', transferId, manifest }, context);
+    },
+  };
+}
+
+export type TransferCommands = ReturnType<typeof createTransferCommands>;

@@ -1,0 +1,65 @@
+import type { EventLog, LogCheckpoint } from '../../../events/eventLog.ts';
+import { startCatchUpSubscription } from '../../catchUpSubscription.ts';
+import type { SqlDatabase } from '../sqlDatabase.ts';
+import { appendToStream } from './appendToStream.ts';
+import { readAllEvents } from './readAllEvents.ts';
+import { encodeCheckpoint } from './recordedEventRow.ts';
+import { readStream, readStreamsWithPrefix } from './readStream.ts';
+
+export const eventsChannel = 'te_events';
+
+/** The event log on PostgreSQL or PGlite (same SQL, same migrations). */
+export function createPgEventLog(db: SqlDatabase, options: { safetyPollMs?: number } = {}): EventLog {
+  const start = encodeCheckpoint('0', 0);
+  const listeners = new Set<(position: number | undefined) => void>();
+  let sharedListen: Promise<() => Promise<void>> | undefined;
+
+  // One LISTEN connection per log, fanned out to every subscription in this process.
+  async function onAppend(listener: (position: number | undefined) => void): Promise<() => Promise<void>> {
+    listeners.add(listener);
+    sharedListen ??= db.listen(eventsChannel, (payload) => {
+      const position = Number(payload);
+      for (const each of listeners) each(Number.isFinite(position) ? position : undefined);
+    });
+    try {
+      await sharedListen;
+    } catch (error) {
+      listeners.delete(listener);
+      sharedListen = undefined;
+      throw error;
+    }
+    return async () => {
+      listeners.delete(listener);
+      if (listeners.size === 0 && sharedListen !== undefined) {
+        const stop = await sharedListen;
+        sharedListen = undefined;
+        await stop();
+      }
+    };
+  }
+
+  return {
+    start,
+    appendToStream: (streamId, events, appendOptions) => appendToStream(db, streamId, events, appendOptions),
+    readStream: (streamId) => readStream(db, streamId),
+    readStreamsWithPrefix: (prefixes) => readStreamsWithPrefix(db, prefixes),
+    readAll: ({ after, limit }) => readAllEvents(db, after ?? start, limit),
+    subscribe: ({ after, batchSize }, handlers) =>
+      startCatchUpSubscription(
+        { readAll: (from: LogCheckpoint, limit: number) => readAllEvents(db, from, limit), onAppend },
+        { after: after ?? start, batchSize: batchSize ?? 500, safetyPollMs: options.safetyPollMs ?? 1000 },
+        handlers,
+      ),
+    async readIdempotencyKey(requestId) {
+      const { rows } = await db.query<{ fingerprint: string; result: unknown }>(
+        'SELECT fingerprint, result FROM te_idempotency_keys WHERE request_id = $1',
+        [requestId],
+      );
+      return rows[0];
+    },
+    async headPosition() {
+      const { rows } = await db.query<{ head: number | null }>('SELECT max(global_position) AS head FROM te_events');
+      return Number(rows[0]?.head ?? 0);
+    },
+  };
+}

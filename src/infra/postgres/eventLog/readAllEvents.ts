@@ -1,0 +1,29 @@
+import type { LogCheckpoint, RecordedEvent } from '../../../events/eventLog.ts';
+import type { SqlExecutor } from '../sqlDatabase.ts';
+import { decodeCheckpoint, recordedEventColumns, toRecordedEvent, type RecordedEventRow } from './recordedEventRow.ts';
+
+/**
+ * Reads committed events in log order: (transaction_id, global_position).
+ *
+ * Positions come from an identity column, taken at insert time, so a transaction that inserted
+ * position 5 may commit after one that inserted 6. A reader that trusted positions alone would
+ * see 6, advance its checkpoint past 5 and never see it. So only events whose transaction is
+ * older than every transaction still in progress (the snapshot's xmin) are returned: all of
+ * those are settled, and every later transaction sorts after them.
+ *
+ * We preferred this over serializing appends with a global advisory lock, which keeps position
+ * order equal to commit order but allows one commit at a time and so forfeits group commit;
+ * `npm run bench -- control-plane` runs with this gating (docs/benchmarks.md).
+ */
+export async function readAllEvents(sql: SqlExecutor, after: LogCheckpoint, limit: number): Promise<RecordedEvent[]> {
+  const { transactionId, globalPosition } = decodeCheckpoint(after);
+  const { rows } = await sql.query<RecordedEventRow>(
+    `SELECT ${recordedEventColumns} FROM te_events
+      WHERE (transaction_id, global_position) > ($1::xid8, $2::bigint)
+        AND transaction_id < pg_snapshot_xmin(pg_current_snapshot())
+      ORDER BY transaction_id, global_position
+      LIMIT $3`,
+    [transactionId, globalPosition, limit],
+  );
+  return rows.map(toRecordedEvent);
+}

@@ -1,0 +1,37 @@
+/**
+ * The one surface the PostgreSQL adapters need, implemented by a `pg` pool (production) and by
+ * PGlite (the embedded default). Everything above this line — the event log, migrations,
+ * projections, read models — is written once and runs on both, so the embedded store exercises
+ * the production code paths.
+ */
+export type SqlRow = Record<string, unknown>;
+
+export interface SqlExecutor {
+  query<R extends SqlRow = SqlRow>(sql: string, params?: readonly unknown[]): Promise<{ rows: R[] }>;
+  /** Runs a script of several statements without parameters (migrations). */
+  exec(sql: string): Promise<void>;
+}
+
+export interface SqlDatabase extends SqlExecutor {
+  readonly kind: 'postgres' | 'pglite';
+  /** Runs `fn` in one transaction on one connection; commits when it resolves, rolls back when it throws. */
+  transaction<T>(fn: (tx: SqlExecutor) => Promise<T>): Promise<T>;
+  /** Runs `fn` on one dedicated session (for session-level advisory locks). */
+  withSession<T>(fn: (session: SqlExecutor) => Promise<T>): Promise<T>;
+  /** LISTEN on a channel; resolves once listening. The returned function stops listening. */
+  listen(channel: string, onNotify: (payload: string) => void): Promise<() => Promise<void>>;
+  close(): Promise<void>;
+}
+
+/** SQLSTATE codes we translate; see https://www.postgresql.org/docs/current/errcodes-appendix.html */
+export const SqlState = {
+  uniqueViolation: '23505',
+  duplicateDatabase: '42P04',
+} as const;
+
+export function sqlStateOf(error: unknown): string | undefined {
+  if (typeof error === 'object' && error !== null && 'code' in error && typeof error.code === 'string') {
+    return error.code;
+  }
+  return undefined;
+}

@@ -1,0 +1,63 @@
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+
+/** All TorrentEdge metrics, on one registry per process (no global default registry). */
+export function createMetrics() {
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry, prefix: 'torrentedge_' });
+
+  const httpRequestDuration = new Histogram({
+    name: 'torrentedge_http_request_duration_seconds',
+    help: 'HTTP request latency by route and status',
+    labelNames: ['method', 'route', 'status_code'] as const,
+    buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
+    registers: [registry],
+  });
+  const commandsTotal = new Counter({
+    name: 'torrentedge_commands_total',
+    help: 'Commands handled, by command type and outcome',
+    labelNames: ['command', 'outcome'] as const,
+    registers: [registry],
+  });
+  const eventsAppendedTotal = new Counter({
+    name: 'torrentedge_events_appended_total',
+    help: 'Events appended to the log, by event type',
+    labelNames: ['type'] as const,
+    registers: [registry],
+  });
+  const projectionLagSeconds = new Histogram({
+    name: 'torrentedge_projection_lag_seconds',
+    help: 'Time from an event being recorded to its projection commit',
+    labelNames: ['projection'] as const,
+    buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+    registers: [registry],
+  });
+  const projectionPosition = new Gauge({
+    name: 'torrentedge_projection_position',
+    help: 'Highest log position each projection has committed',
+    labelNames: ['projection'] as const,
+    registers: [registry],
+  });
+  const logHeadPosition = new Gauge({
+    name: 'torrentedge_event_log_head_position',
+    help: 'Highest position appended to the event log',
+    registers: [registry],
+  });
+  const staleFencingTokens = new Counter({
+    name: 'torrentedge_stale_fencing_token_rejections_total',
+    help: 'Job commands rejected for carrying a superseded fencing token',
+    registers: [registry],
+  });
+
+  return {
+    registry,
+    httpRequestDuration,
+    commandsTotal,
+    eventsAppendedTotal,
+    projectionLagSeconds,
+    projectionPosition,
+    logHeadPosition,
+    staleFencingTokens,
+  };
+}
+
+export type Metrics = ReturnType<typeof createMetrics>;

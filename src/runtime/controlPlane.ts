@@ -1,0 +1,137 @@
+import type { FastifyInstance } from 'fastify';
+import type { Logger } from 'pino';
+import type { AppDeps } from '../api/appDeps.ts';
+import { loadOrCreateAdminToken, loadTokenStore } from '../api/auth/tokens.ts';
+import { buildApp } from '../api/buildApp.ts';
+import type { CommandDeps } from '../commands/handleCommand.ts';
+import { createTransferCommands } from '../commands/transferCommands.ts';
+import type { Config } from '../config.ts';
+import { TorrentEdgeError } from '../errors.ts';
+import type { EventLog } from '../events/eventLog.ts';
+import { createPgEventLog } from '../infra/postgres/eventLog/pgEventLog.ts';
+import type { SqlDatabase } from '../infra/postgres/sqlDatabase.ts';
+import { createMetrics, type Metrics } from '../observability/metrics.ts';
+import { projectionNamed, projections } from '../projections/index.ts';
+import { createProjector, type Projector } from '../projections/projector.ts';
+import { createTransferQueries } from '../projections/queries/transferQueries.ts';
+import { replayProjection } from '../projections/replayProjection.ts';
+import { openDatabase } from './openDatabase.ts';
+
+export interface ControlPlane {
+  app: FastifyInstance;
+  db: SqlDatabase;
+  eventLog: EventLog;
+  projector: Projector | undefined;
+  metrics: Metrics;
+  commands: CommandDeps;
+  /** Where the admin token came from, for the start-up message. */
+  adminToken: { source: 'environment' | 'file' | 'generated'; path?: string; created?: boolean } | undefined;
+  /** The address the api listens on, once `listen` resolved. */
+  url: string | undefined;
+  listen(): Promise<string>;
+  stop(): Promise<void>;
+}
+
+export interface ControlPlaneOptions {
+  /** Run the projector in this process (the embedded default does; a scaled api may not). */
+  projector: boolean;
+  /** Open this database instead of the one the config names (tests). */
+  db?: SqlDatabase;
+  clock?: () => Date;
+}
+
+/** Composes the control plane: store, event log, projector, command handlers, api. */
+export async function createControlPlane(config: Config, deps: { logger: Logger }, options: ControlPlaneOptions): Promise<ControlPlane> {
+  const db = options.db ?? (await openDatabase(config, deps, { migrate: true }));
+  const metrics = createMetrics();
+  const eventLog = createPgEventLog(db);
+
+  let adminToken: ControlPlane['adminToken'];
+  let tokenValue = config.adminToken;
+  if (tokenValue !== undefined) adminToken = { source: 'environment' };
+  else if (config.tokensFile !== undefined) adminToken = { source: 'file', path: config.tokensFile };
+  else {
+    const generated = await loadOrCreateAdminToken(config.dataDir);
+    tokenValue = generated.token;
+    adminToken = { source: 'generated', path: generated.path, created: generated.created };
+  }
+  const tokens = await loadTokenStore({
+    ...(tokenValue !== undefined ? { adminToken: tokenValue } : {}),
+    ...(config.tokensFile !== undefined ? { tokensFile: config.tokensFile } : {}),
+  });
+
+  const commands: CommandDeps = {
+    eventLog,
+    observe: (command, outcome, code) => {
+      metrics.commandsTotal.inc({ command, outcome });
+      if (code === 'TE_ERR_STALE_FENCING_TOKEN') metrics.staleFencingTokens.inc();
+    },
+    onAppended: (events) => {
+      for (const event of events) metrics.eventsAppendedTotal.inc({ type: event.type });
+    },
+  };
+
+  const projector = options.projector
+    ? createProjector(
+        {
+          db,
+          eventLog,
+          logger: deps.logger.child({ component: 'projector' }),
+          onCommit: (projection, events) => {
+            const now = Date.now();
+            for (const event of events) metrics.projectionLagSeconds.observe({ projection }, (now - event.recordedAt.getTime()) / 1000);
+            metrics.projectionPosition.set({ projection }, Math.max(...events.map((event) => event.globalPosition)));
+          },
+        },
+        { projections },
+      )
+    : undefined;
+
+  const appDeps: AppDeps = {
+    logger: deps.logger,
+    metrics,
+    tokens,
+    transfers: createTransferCommands(commands),
+    queries: createTransferQueries(db),
+    eventLog,
+    readiness: [
+      { name: 'database', check: async () => void (await db.query('SELECT 1')) },
+      ...(projector === undefined
+        ? []
+        : [{ name: 'projector', check: async () => { if (projector.state !== 'running') throw new Error(`projector is ${projector.state}`); } }]),
+    ],
+    replayProjection: async (name) => {
+      const projection = projectionNamed(name);
+      if (projection === undefined) {
+        throw new TorrentEdgeError('TE_ERR_UNKNOWN_PROJECTION', `no projection "${name}"; there are ${projections.map((p) => p.name).join(', ')}`);
+      }
+      return replayProjection({ db, eventLog }, projection);
+    },
+    ...(options.clock ? { clock: options.clock } : {}),
+  };
+  const app = await buildApp(appDeps, { bodyLimitBytes: config.bodyLimitBytes });
+  await projector?.start();
+
+  const plane: ControlPlane = {
+    app,
+    db,
+    eventLog,
+    projector,
+    metrics,
+    commands,
+    adminToken,
+    url: undefined,
+    async listen() {
+      const address = await app.listen({ port: config.port, host: config.host });
+      plane.url = address;
+      return address;
+    },
+    async stop() {
+      await app.close();
+      await projector?.stop();
+      if (options.db === undefined) await db.close();
+    },
+  };
+  return plane;
+}
+

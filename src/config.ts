@@ -38,7 +38,7 @@ export class ConfigError extends Error {
 }
 
 function parsePort(value: string): number {
-  const port = Number(value);
+  const port = /^\d{1,5}$/.test(value) ? Number(value) : Number.NaN;
   if (!Number.isInteger(port) || port < 0 || port > 65_535) throw new ConfigError(`port must be 0..65535, not "${value}"`);
   return port;
 }

@@ -14,8 +14,10 @@ import packageJson from '../../package.json' with { type: 'json' };
 
 /** The api as a fastify instance, not listening: tests inject(), the server module listens. */
 export async function buildApp(deps: AppDeps, options: AppOptions): Promise<FastifyInstance> {
+  // Fastify's logger type is narrower than pino's; the instance is the same.
+  const logger: FastifyBaseLogger = deps.logger;
   const app = Fastify({
-    loggerInstance: deps.logger as FastifyBaseLogger,
+    loggerInstance: logger,
     genReqId: requestIdFor,
     // Every request's log lines carry `requestId`, the X-Request-ID the caller sent or we generated.
     logController: new LogController({ requestIdLogLabel: 'requestId' }),

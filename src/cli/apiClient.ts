@@ -35,7 +35,8 @@ export async function callApi(
       ...(options.body !== undefined ? { body: JSON.stringify(options.body) } : {}),
     });
   } catch (error) {
-    throw new Error(`cannot reach the api at ${config.apiUrl}: ${(error as Error).cause ?? (error as Error).message}`);
+    const cause = (error as Error).cause;
+    throw new Error(`cannot reach the api at ${config.apiUrl}: ${cause instanceof Error ? cause.message : (error as Error).message}`, { cause: error });
   }
   const text = await response.text();
   let body: unknown = text;

@@ -97,7 +97,8 @@ main(process.argv.slice(2)).then(
   (error: unknown) => {
     // Our own failures read as a sentence; anything else is a bug and shows its stack.
     const expected = error instanceof ConfigError || (error instanceof Error && error.constructor === Error);
-    process.stderr.write(`torrentedge: ${expected ? (error as Error).message : ((error as Error).stack ?? String(error))}\n`);
+    const text = error instanceof Error ? (expected ? error.message : (error.stack ?? error.message)) : String(error);
+    process.stderr.write(`torrentedge: ${text}\n`);
     process.exitCode = 1;
   },
 );

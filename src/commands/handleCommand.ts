@@ -69,7 +69,7 @@ export async function handleCommand<C extends { type: string }, S, E extends Dom
         observe('rejected', decision.code);
         throw new TorrentEdgeError(decision.code, decision.message);
       }
-      const next = decision.reduce(decider.evolve, state);
+      const next = decision.reduce((current, event) => decider.evolve(current, event), state);
       const result = toResult(next);
       if (decision.length === 0) {
         observe('unchanged');

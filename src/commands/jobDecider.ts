@@ -41,6 +41,10 @@ type ActiveJob = Exclude<JobState, { status: 'none' }>;
 const transferAccepting = (transfer: TransferContext): boolean =>
   transfer.status === 'requested' || transfer.status === 'running' || transfer.status === 'paused';
 
+function transferEnded(state: ActiveJob, transfer: TransferContext): Decision<never> {
+  return reject('TE_ERR_ILLEGAL_TRANSITION', `${jobName(state)}: the transfer is ${transfer.status}`);
+}
+
 function jobName({ transferId, nodeId }: JobKey): string {
   return `job ${transferId}/${nodeId}`;
 }
@@ -82,6 +86,7 @@ function reportChunks(command: Extract<JobCommand, { type: 'ReportChunksVerified
   const { fencingToken, source, chunkIndexes } = command.data;
   const tokenProblem = checkToken(state, fencingToken);
   if (tokenProblem !== undefined) return tokenProblem;
+  if (!transferAccepting(command.transfer)) return transferEnded(state, command.transfer);
   const manifest = command.transfer.manifest;
   if (manifest === null) {
     return reject('TE_ERR_ILLEGAL_TRANSITION', `${jobName(state)}: chunks cannot be verified before the manifest is published`);
@@ -99,6 +104,7 @@ function reportChunks(command: Extract<JobCommand, { type: 'ReportChunksVerified
 function completeJob(command: Extract<JobCommand, { type: 'CompleteJob' }>, state: ActiveJob): Decision<JobEvent> {
   const tokenProblem = checkToken(state, command.data.fencingToken);
   if (tokenProblem !== undefined) return tokenProblem;
+  if (!transferAccepting(command.transfer)) return transferEnded(state, command.transfer);
   const pieceCount = command.transfer.manifest?.pieceCount;
   if (pieceCount === undefined || state.verified.size < pieceCount) {
     const missing = pieceCount === undefined ? 'all' : String(pieceCount - state.verified.size);

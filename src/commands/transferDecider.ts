@@ -32,7 +32,7 @@ function illegal(command: TransferCommand, state: TransferState): Decision<Trans
   if (state.status === 'none') {
     return reject('TE_ERR_TRANSFER_NOT_FOUND', `transfer ${command.data.transferId} does not exist`);
   }
-  const verb = command.type.replace('Transfer', '').toLowerCase();
+  const verb = command.type === 'PublishManifest' ? 'publish the manifest of' : command.type.replace('Transfer', '').toLowerCase();
   return reject('TE_ERR_ILLEGAL_TRANSITION', `cannot ${verb} transfer ${command.data.transferId}: it is ${state.status}`);
 }
 
@@ -55,6 +55,13 @@ function publishManifest(command: Extract<TransferCommand, { type: 'PublishManif
       state.manifest.pieceLength === pieceLength &&
       state.manifest.pieceCount === pieceCount;
     return same ? [] : reject('TE_ERR_MANIFEST_CONFLICT', `transfer ${transferId} already has a different manifest`);
+  }
+  if (!Number.isSafeInteger(totalBytes) || totalBytes <= 0) {
+    return reject('TE_ERR_VALIDATION', `a manifest needs a positive whole number of bytes, not ${totalBytes}`);
+  }
+  // BitTorrent pieces are a power of two of at least 16 KiB.
+  if (!Number.isSafeInteger(pieceLength) || pieceLength < 1 || (pieceLength & (pieceLength - 1)) !== 0) {
+    return reject('TE_ERR_VALIDATION', `piece length must be a power of two, not ${pieceLength}`);
   }
   if (pieceCount !== Math.ceil(totalBytes / pieceLength)) {
     return reject('TE_ERR_VALIDATION', `a manifest of ${totalBytes} bytes in ${pieceLength}-byte pieces has ${Math.ceil(totalBytes / pieceLength)} pieces, not ${pieceCount}`);

@@ -1,7 +1,7 @@
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
-import { chmod, mkdir, readFile, writeFile } from 'node:fs/promises';
+import { link, mkdir, readFile, unlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { Type, type Static } from 'typebox';
+import { Type } from 'typebox';
 import { Value } from 'typebox/value';
 
 export const scopes = ['read', 'write', 'admin'] as const;
@@ -62,20 +62,20 @@ const TokensFileSchema = Type.Array(
     { additionalProperties: false },
   ),
 );
-type TokensFile = Static<typeof TokensFileSchema>;
 
 export function parseTokensFile(text: string, origin: string): TokenEntry[] {
   let parsed: unknown;
   try {
     parsed = JSON.parse(text);
   } catch (error) {
-    throw new Error(`${origin} is not JSON: ${(error as Error).message}`);
+    throw new Error(`${origin} is not JSON: ${(error as Error).message}`, { cause: error });
   }
   if (!Value.Check(TokensFileSchema, parsed)) {
     const first = [...Value.Errors(TokensFileSchema, parsed)][0];
-    throw new Error(`${origin}: ${first?.instancePath ?? ''} ${first?.message ?? 'invalid'}`.trim());
+    const where = first?.instancePath ? `${first.instancePath} ` : '';
+    throw new Error(`${origin}: ${where}${first?.message ?? 'is invalid'}`);
   }
-  return (parsed as TokensFile).map((entry, index) => {
+  return parsed.map((entry, index) => {
     if ((entry.token === undefined) === (entry.sha256 === undefined)) {
       throw new Error(`${origin}: entry ${index} needs exactly one of "token" and "sha256"`);
     }
@@ -94,20 +94,26 @@ export const generatedTokenFile = (dataDir: string): string => join(dataDir, 'ad
 export async function loadOrCreateAdminToken(dataDir: string): Promise<{ token: string; path: string; created: boolean }> {
   const path = generatedTokenFile(dataDir);
   try {
-    return { token: (await readFile(path, 'utf8')).trim(), path, created: false };
+    const token = (await readFile(path, 'utf8')).trim();
+    if (token === '') throw new Error(`${path} is empty; delete it to generate a new admin token`);
+    return { token, path, created: false };
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
   }
   await mkdir(dataDir, { recursive: true });
   const token = `te_${randomBytes(24).toString('base64url')}`;
-  // 'wx' fails if a concurrent start created it first; then we read theirs.
+  // Written whole to a private temp file, then linked into place: the link fails if a concurrent
+  // start got there first (then we read theirs), and nobody ever sees a half-written file.
+  const temp = `${path}.${process.pid}.${randomBytes(4).toString('hex')}`;
+  await writeFile(temp, `${token}\n`, { mode: 0o600, flag: 'wx' });
   try {
-    await writeFile(path, `${token}\n`, { mode: 0o600, flag: 'wx' });
+    await link(temp, path);
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'EEXIST') return loadOrCreateAdminToken(dataDir);
     throw error;
+  } finally {
+    await unlink(temp);
   }
-  await chmod(path, 0o600);
   return { token, path, created: true };
 }
 

@@ -37,17 +37,20 @@ export function operationsRoutes(deps: AppDeps): FastifyPluginAsyncTypebox {
       },
       async (_request, reply) => {
         const results = await Promise.all(
-          deps.readiness.map(async ({ name, check }) => {
+          deps.readiness.map(async (dependency) => {
+            const { name } = dependency;
             try {
-              await withTimeout(check(), readinessTimeoutMs);
+              await withTimeout(dependency.check(), readinessTimeoutMs);
               return [name, { ok: true }] as const;
             } catch (error) {
               return [name, { ok: false, error: (error as Error).message }] as const;
             }
           }),
         );
+        const checks: Record<string, { ok: boolean; error?: string }> = {};
+        for (const [name, result] of results) checks[name] = result;
         const ready = results.every(([, result]) => result.ok);
-        return reply.code(ready ? 200 : 503).send({ status: ready ? 'ready' : 'not ready', checks: Object.fromEntries(results) });
+        return reply.code(ready ? 200 : 503).send({ status: ready ? 'ready' : 'not ready', checks });
       },
     );
 

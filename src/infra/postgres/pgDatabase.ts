@@ -7,7 +7,7 @@ import type { SqlDatabase, SqlExecutor, SqlRow } from './sqlDatabase.ts';
 const types = {
   getTypeParser(oid: number, format?: 'text' | 'binary') {
     if (oid === 20) return (value: string) => Number(value);
-    return pg.types.getTypeParser(oid, format);
+    return pg.types.getTypeParser(oid, format) as (value: string) => unknown;
   },
 };
 

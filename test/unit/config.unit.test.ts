@@ -1,0 +1,168 @@
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { isAbsolute, resolve } from 'node:path';
+import { ConfigError, loadConfig, type ConfigFlags } from '../../src/config.ts';
+
+function assertConfigError(fn: () => unknown, message: RegExp): void {
+  assert.throws(fn, (error: unknown) => {
+    assert.ok(error instanceof ConfigError, `expected a ConfigError, got ${String(error)}`);
+    assert.ok(error instanceof Error);
+    assert.equal(error.name, 'ConfigError');
+    assert.match(error.message, message);
+    return true;
+  });
+}
+
+const fullEnv = {
+  TORRENTEDGE_PORT: '8080',
+  TORRENTEDGE_HOST: '10.1.2.3',
+  TORRENTEDGE_DATA_DIR: '/var/lib/torrentedge',
+  TORRENTEDGE_TOKEN: 'env-token',
+  TORRENTEDGE_TOKENS_FILE: '/etc/torrentedge/tokens.json',
+  DATABASE_URL: 'postgres://te@db.internal:5432/te',
+  TORRENTEDGE_API_URL: 'https://te.internal',
+  TORRENTEDGE_LOG_LEVEL: 'debug',
+};
+
+describe('loadConfig', () => {
+  it('has the documented defaults', () => {
+    const config = loadConfig({}, {});
+    assert.deepEqual(config, {
+      port: 3029,
+      host: '127.0.0.1',
+      dataDir: resolve(process.cwd(), '.torrentedge'),
+      adminToken: undefined,
+      tokensFile: undefined,
+      databaseUrl: undefined,
+      apiUrl: 'http://127.0.0.1:3029',
+      logLevel: 'info',
+      bodyLimitBytes: 64 * 1024,
+    });
+    assert.ok(isAbsolute(config.dataDir));
+  });
+
+  it('reads every variable from the environment', () => {
+    assert.deepEqual(loadConfig(fullEnv), {
+      port: 8080,
+      host: '10.1.2.3',
+      dataDir: '/var/lib/torrentedge',
+      adminToken: 'env-token',
+      tokensFile: '/etc/torrentedge/tokens.json',
+      databaseUrl: 'postgres://te@db.internal:5432/te',
+      apiUrl: 'https://te.internal',
+      logLevel: 'debug',
+      bodyLimitBytes: 64 * 1024,
+    });
+  });
+
+  it('an empty variable counts as unset', () => {
+    const empty = Object.fromEntries(Object.keys(fullEnv).map((name) => [name, '']));
+    assert.deepEqual(loadConfig(empty), loadConfig({}));
+  });
+
+  it('resolves a relative data dir against the working directory', () => {
+    assert.equal(loadConfig({ TORRENTEDGE_DATA_DIR: 'state/te' }).dataDir, resolve(process.cwd(), 'state/te'));
+  });
+
+  const flagCases: Array<[keyof ConfigFlags, string, (c: ReturnType<typeof loadConfig>) => unknown, unknown]> = [
+    ['port', '9090', (c) => c.port, 9090],
+    ['host', '192.168.0.7', (c) => c.host, '192.168.0.7'],
+    ['data-dir', '/srv/te', (c) => c.dataDir, '/srv/te'],
+    ['token', 'flag-token', (c) => c.adminToken, 'flag-token'],
+    ['tokens-file', '/tmp/tokens.json', (c) => c.tokensFile, '/tmp/tokens.json'],
+    ['database-url', 'postgresql://flag@db:5432/te', (c) => c.databaseUrl, 'postgresql://flag@db:5432/te'],
+    ['api-url', 'http://flag.example:1234', (c) => c.apiUrl, 'http://flag.example:1234'],
+    ['log-level', 'warn', (c) => c.logLevel, 'warn'],
+  ];
+  for (const [flag, value, read, expected] of flagCases) {
+    it(`--${flag} wins over the environment`, () => {
+      const config = loadConfig(fullEnv, { [flag]: value });
+      assert.deepEqual(read(config), expected);
+      assert.notDeepEqual(read(loadConfig(fullEnv)), expected, 'the environment alone gives something else');
+    });
+  }
+
+  it('flags work without any environment', () => {
+    const config = loadConfig({}, { port: '4000', host: 'localhost' });
+    assert.equal(config.port, 4000);
+    assert.equal(config.apiUrl, 'http://localhost:4000');
+  });
+
+  describe('apiUrl', () => {
+    const derived: Array<[string, string]> = [
+      ['0.0.0.0', 'http://127.0.0.1:3029'],
+      ['::', 'http://127.0.0.1:3029'],
+      ['::1', 'http://[::1]:3029'],
+      ['te.example.com', 'http://te.example.com:3029'],
+    ];
+    for (const [host, apiUrl] of derived) {
+      it(`is derived from host ${host} and the port`, () => {
+        assert.equal(loadConfig({ TORRENTEDGE_HOST: host }).apiUrl, apiUrl);
+      });
+    }
+
+    it('follows the port', () => {
+      assert.equal(loadConfig({ TORRENTEDGE_PORT: '8443' }).apiUrl, 'http://127.0.0.1:8443');
+    });
+
+    it('loses a trailing slash', () => {
+      assert.equal(loadConfig({ TORRENTEDGE_API_URL: 'https://te.internal/' }).apiUrl, 'https://te.internal');
+    });
+  });
+
+  describe('port', () => {
+    for (const port of ['0', '1', '65535']) {
+      it(`accepts ${port}`, () => {
+        assert.equal(loadConfig({ TORRENTEDGE_PORT: port }).port, Number(port));
+      });
+    }
+
+    for (const port of ['abc', '-1', '65536', '80.5', '3029abc', 'NaN', 'Infinity']) {
+      it(`rejects "${port}" with ConfigError`, () => {
+        assertConfigError(() => loadConfig({ TORRENTEDGE_PORT: port }), new RegExp(`port must be 0\\.\\.65535, not "${port}"`));
+      });
+    }
+
+    it('rejects a bad --port flag even over a good environment', () => {
+      assertConfigError(() => loadConfig({ TORRENTEDGE_PORT: '8080' }, { port: '70000' }), /not "70000"/);
+    });
+
+    it(
+      'rejects hex and exponent notation',
+      () => {
+        assertConfigError(() => loadConfig({ TORRENTEDGE_PORT: '0x50' }), /port must be/);
+        assertConfigError(() => loadConfig({ TORRENTEDGE_PORT: '1e3' }), /port must be/);
+      },
+    );
+  });
+
+  describe('DATABASE_URL', () => {
+    for (const url of ['postgres://u@h:5432/d', 'postgresql://u:p@h/d?sslmode=require']) {
+      it(`accepts ${url}`, () => {
+        assert.equal(loadConfig({ DATABASE_URL: url }).databaseUrl, url);
+      });
+    }
+
+    for (const url of ['mysql://u@h/d', 'localhost:5432', 'http://h/d', 'postgres:/h/d', ' postgres://h/d']) {
+      it(`rejects "${url}" with ConfigError`, () => {
+        assertConfigError(() => loadConfig({ DATABASE_URL: url }), /DATABASE_URL must be a postgres:\/\/ or postgresql:\/\/ URL/);
+      });
+    }
+
+    it('rejects a bad --database-url flag', () => {
+      assertConfigError(() => loadConfig({}, { 'database-url': 'sqlite://x' }), /DATABASE_URL must be/);
+    });
+  });
+
+  describe('log level', () => {
+    for (const level of ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']) {
+      it(`accepts ${level}`, () => {
+        assert.equal(loadConfig({ TORRENTEDGE_LOG_LEVEL: level }).logLevel, level);
+      });
+    }
+
+    it('rejects an unknown level with ConfigError', () => {
+      assertConfigError(() => loadConfig({ TORRENTEDGE_LOG_LEVEL: 'verbose' }), /log level must be one of .*not "verbose"/);
+    });
+  });
+});

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
+import type { InjectOptions } from 'fastify';
 import { bearer, startTestControlPlane, tokens, type TestControlPlane } from '../helpers/testControlPlane.ts';
 
 const briefMagnet = 'magnet:?xt=urn:btih:0123456789abcdef0123456789abcdef01234567&dn=llama3-70b-checkpoint.safetensors';
@@ -10,9 +11,9 @@ describe('transfers REST api (embedded store, inject)', () => {
   before(async () => (t = await startTestControlPlane('pglite')));
   after(() => t.close());
 
-  const inject = (...args: Parameters<TestControlPlane['plane']['app']['inject']>) => t.plane.app.inject(...args);
+  const inject = (options: InjectOptions) => t.plane.app.inject(options);
   const eventCount = async () => Number((await t.plane.db.query<{ n: number }>('SELECT count(*)::int AS n FROM te_events')).rows[0]!.n);
-  const create = (body: unknown, requestId = randomUUID(), token: string = tokens.writer) =>
+  const create = (body: unknown, requestId: string = randomUUID(), token: string = tokens.writer) =>
     inject({ method: 'POST', url: '/api/torrent/create', headers: { ...bearer(token), 'x-request-id': requestId }, payload: body as object });
   const projected = async (position?: number) =>
     t.plane.projector!.waitForPosition(position ?? (await t.plane.eventLog.headPosition()));

@@ -38,7 +38,7 @@ CREATE TABLE te_idempotency_keys (
 );
 
 -- One round trip per append: idempotency check, optimistic concurrency on the stream row,
--- the events, the key, and the wake-up for subscribers, atomically.
+-- the events and the key, atomically.
 -- p_expected_revision: -1 means "the stream must not exist", NULL means "any revision".
 CREATE FUNCTION te_append_to_stream(
   p_stream_id         text,
@@ -114,7 +114,9 @@ BEGIN
   )
   SELECT max(global_position) INTO last_position FROM inserted;
 
-  PERFORM pg_notify('te_events', last_position::text);
+  -- No pg_notify here: a notifying transaction takes a cluster-wide lock at commit, which
+  -- serializes appends (32 clients: 4300 inserts/s without, 1350/s with). The adapter wakes
+  -- subscribers after the commit instead (appendNotifier.ts).
   outcome := 'appended';
   stream_revision := v_next;
   RETURN NEXT;

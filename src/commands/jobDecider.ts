@@ -1,4 +1,5 @@
 import type { ChunkSource, JobEvent } from '../events/jobEvents.ts';
+import { ChunkBitmap } from './chunkBitmap.ts';
 import { assertNever, reject, type Decider, type Decision } from './decider.ts';
 import type { TransferManifest, TransferStatus } from './transferDecider.ts';
 
@@ -13,7 +14,7 @@ export type JobState =
       /** The highest fencing token ever granted for this job: effects with a lower one are stale. */
       highestFencingToken: number;
       workerId: string | null;
-      verified: ReadonlySet<number>;
+      verified: ChunkBitmap;
     };
 
 /** What the job's transfer looks like when the command is decided, read by the command handler. */
@@ -154,14 +155,14 @@ export function decideJob(command: JobCommand, state: JobState): Decision<JobEve
 export function evolveJob(state: JobState, event: JobEvent): JobState {
   if (event.type === 'JobAssigned') {
     const { transferId, nodeId } = event.data;
-    return { status: 'assigned', transferId, nodeId, highestFencingToken: 0, workerId: null, verified: new Set() };
+    return { status: 'assigned', transferId, nodeId, highestFencingToken: 0, workerId: null, verified: ChunkBitmap.empty };
   }
   if (state.status === 'none') return state;
   switch (event.type) {
     case 'JobLeaseGranted':
       return { ...state, status: 'leased', workerId: event.data.workerId, highestFencingToken: event.data.fencingToken };
     case 'ChunksVerified':
-      return { ...state, verified: new Set([...state.verified, ...event.data.chunkIndexes]) };
+      return { ...state, verified: state.verified.with(event.data.chunkIndexes) };
     case 'JobCompleted':
       return { ...state, status: 'completed' };
     case 'JobFailed':

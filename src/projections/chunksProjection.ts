@@ -1,3 +1,4 @@
+import type { ChunksVerified } from '../events/jobEvents.ts';
 import type { SqlExecutor } from '../infra/postgres/sqlDatabase.ts';
 import type { Projection, ProjectedEvent } from './projection.ts';
 
@@ -5,17 +6,36 @@ import type { Projection, ProjectedEvent } from './projection.ts';
 export const chunksProjection: Projection = {
   name: 'chunks',
   tables: ['te_chunks'],
-  async apply(tx: SqlExecutor, event: ProjectedEvent) {
-    if (event.type !== 'ChunksVerified') return;
-    const { transferId, nodeId, chunkIndexes, source, fencingToken } = event.data;
-    // One statement per batch of chunks; a row already written under a newer lease stays.
+  async applyBatch(tx: SqlExecutor, events: readonly ProjectedEvent[]) {
+    // One row per (transfer, node, chunk); within a batch the newest lease wins, as across batches.
+    const chunks = new Map<string, { transferId: string; nodeId: string; index: number; source: string; token: number; at: string }>();
+    for (const event of events) {
+      if (event.type !== 'ChunksVerified') continue;
+      const { transferId, nodeId, chunkIndexes, source, fencingToken } = (event).data;
+      for (const index of chunkIndexes) {
+        const key = `${transferId}/${nodeId}/${index}`;
+        const seen = chunks.get(key);
+        if (seen === undefined || seen.token < fencingToken) {
+          chunks.set(key, { transferId, nodeId, index, source, token: fencingToken, at: event.metadata.occurredAt });
+        }
+      }
+    }
+    if (chunks.size === 0) return;
+    const rows = [...chunks.values()];
     await tx.query(
       `INSERT INTO te_chunks (transfer_id, node_id, chunk_index, source, fencing_token, verified_at)
-       SELECT $1, $2, chunk_index, $4, $5, $6 FROM unnest($3::integer[]) AS chunk_index
+       SELECT * FROM unnest($1::uuid[], $2::text[], $3::integer[], $4::text[], $5::bigint[], $6::timestamptz[])
        ON CONFLICT (transfer_id, node_id, chunk_index) DO UPDATE
          SET source = EXCLUDED.source, fencing_token = EXCLUDED.fencing_token, verified_at = EXCLUDED.verified_at
          WHERE te_chunks.fencing_token < EXCLUDED.fencing_token`,
-      [transferId, nodeId, chunkIndexes, source, fencingToken, event.metadata.occurredAt],
+      [
+        rows.map((row) => row.transferId),
+        rows.map((row) => row.nodeId),
+        rows.map((row) => row.index),
+        rows.map((row) => row.source),
+        rows.map((row) => row.token),
+        rows.map((row) => row.at),
+      ],
     );
   },
 };

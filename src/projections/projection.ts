@@ -4,10 +4,13 @@ import type { SqlExecutor } from '../infra/postgres/sqlDatabase.ts';
 
 export type ProjectedEvent = DomainEvent & { metadata: EventMetadata; globalPosition: number };
 
-/** A read model built from the log. `apply` runs inside the batch transaction that also moves the checkpoint. */
+/**
+ * A read model built from the log. `applyBatch` gets events in log order and runs inside the
+ * transaction that also moves the projection's checkpoint.
+ */
 export interface Projection {
   readonly name: string;
   /** The tables it owns; a replay empties them. */
   readonly tables: readonly string[];
-  apply(tx: SqlExecutor, event: ProjectedEvent): Promise<void>;
+  applyBatch(tx: SqlExecutor, events: readonly ProjectedEvent[]): Promise<void>;
 }

@@ -52,7 +52,7 @@ export async function applyBatch(
     const stored = rows[0]?.checkpoint as LogCheckpoint | undefined;
     if (stored === undefined) throw new Error(`projection ${projection.name} has no checkpoint row`);
     if (stored !== after) return { applied: false, storedCheckpoint: stored };
-    for (const event of projected) await projection.apply(tx, event);
+    await projection.applyBatch(tx, projected);
     await tx.query('UPDATE te_projection_checkpoints SET checkpoint = $2, updated_at = now() WHERE projection = $1', [
       projection.name,
       last.checkpoint,

@@ -48,7 +48,7 @@ describe('projections on PostgreSQL', () => {
       { status: 'failed', n: 2 },
       { status: 'running', n: 2 },
     ]);
-    const { rows: [first] } = await t.plane.db.query<Record<string, number>>(
+    const { rows: [first] } = await t.plane.db.query<Record<string, number> & { total_bytes: number; bytes_origin: number; bytes_peer: number; bytes_cas: number }>(
       `SELECT nodes_total, nodes_completed, nodes_failed, progress, bytes_verified, total_bytes,
               bytes_origin, bytes_peer, bytes_cas
          FROM te_transfers ORDER BY created_at LIMIT 1`,
@@ -58,7 +58,7 @@ describe('projections on PostgreSQL', () => {
     assert.equal(first!.nodes_completed, 3);
     assert.equal(first!.nodes_failed, 1);
     assert.equal(first!.progress, 1);
-    assert.equal(first!.bytes_verified, 4 * first!.total_bytes!);
+    assert.equal(first!.bytes_verified, 4 * first!.total_bytes);
     assert.equal(first!.bytes_origin + first!.bytes_peer + first!.bytes_cas, first!.bytes_verified);
     const { rows: tokens } = await t.plane.db.query<{ node_id: string; highest_fencing_token: number }>(
       `SELECT DISTINCT node_id, highest_fencing_token FROM te_jobs ORDER BY node_id`,

@@ -39,13 +39,21 @@ export function createPgDatabase(deps: { logger: Logger }, options: PgDatabaseOp
 
   async function withClient<T>(fn: (client: pg.PoolClient) => Promise<T>): Promise<T> {
     const client = await pool.connect();
+    // A checked-out client whose connection dies emits 'error' besides rejecting the query; with
+    // no listener that would crash the process. Note it, and discard the client on release.
     let broken: Error | undefined;
+    const onError = (error: Error) => {
+      broken = error;
+      deps.logger.warn({ err: error }, 'postgres connection lost during a transaction');
+    };
+    client.on('error', onError);
     try {
       return await fn(client);
     } catch (error) {
-      broken = error instanceof Error && sqlConnectionLost(error) ? error : undefined;
+      if (error instanceof Error && sqlConnectionLost(error)) broken ??= error;
       throw error;
     } finally {
+      client.off('error', onError);
       client.release(broken);
     }
   }
@@ -67,16 +75,48 @@ export function createPgDatabase(deps: { logger: Logger }, options: PgDatabaseOp
       }),
     withSession: (fn) => withClient((client) => fn(executor(client))),
     async listen(channel, onNotify) {
-      // A dedicated client outside the pool: LISTEN is per session and must outlive any query.
-      const client = new pg.Client({ connectionString: options.connectionString, types });
-      client.on('error', (error) => deps.logger.error({ err: error, channel }, 'postgres listener error'));
-      client.on('notification', (message) => {
-        if (message.channel === channel) onNotify(message.payload ?? '');
-      });
-      await client.connect();
-      await client.query(`LISTEN ${quoteIdentifier(channel)}`);
+      // A dedicated connection outside the pool: LISTEN is per session and must outlive any query.
+      // When it drops it is re-established with backoff; subscribers' safety polls cover the gap.
+      let stopped = false;
+      let client: pg.Client | undefined;
+      let retryMs = 100;
+      const connect = async (): Promise<void> => {
+        const next = new pg.Client({ connectionString: options.connectionString, types });
+        next.on('notification', (message) => {
+          if (message.channel === channel) onNotify(message.payload ?? '');
+        });
+        next.on('error', (error) => {
+          if (client !== next) return;
+          deps.logger.warn({ err: error, channel }, 'postgres listener lost its connection; reconnecting');
+          client = undefined;
+          void next.end().catch(() => undefined);
+          scheduleConnect();
+        });
+        await next.connect();
+        await next.query(`LISTEN ${quoteIdentifier(channel)}`);
+        if (stopped) {
+          await next.end();
+          return;
+        }
+        client = next;
+        retryMs = 100;
+      };
+      const scheduleConnect = (): void => {
+        if (stopped) return;
+        const timer = setTimeout(() => {
+          // Appends made while disconnected raised no notification here: wake the listener once.
+          connect().then(() => onNotify(''), (error: unknown) => {
+            deps.logger.warn({ err: error, channel }, 'postgres listener reconnect failed');
+            retryMs = Math.min(retryMs * 2, 5000);
+            scheduleConnect();
+          });
+        }, retryMs);
+        timer.unref();
+      };
+      await connect();
       return async () => {
-        await client.end().catch(() => undefined);
+        stopped = true;
+        await client?.end().catch(() => undefined);
       };
     },
     close: () => pool.end(),
@@ -84,7 +124,9 @@ export function createPgDatabase(deps: { logger: Logger }, options: PgDatabaseOp
 }
 
 function sqlConnectionLost(error: Error): boolean {
-  return /Connection terminated|ECONNRESET|EPIPE/.test(error.message);
+  // 57P01 admin_shutdown (pg_terminate_backend, server restart), 08xxx connection exceptions.
+  const code = (error as { code?: unknown }).code;
+  return (typeof code === 'string' && (code === '57P01' || code.startsWith('08'))) || /Connection terminated|ECONNRESET|EPIPE/.test(error.message);
 }
 
 export function quoteIdentifier(name: string): string {

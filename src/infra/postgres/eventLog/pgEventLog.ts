@@ -1,6 +1,7 @@
 import type { EventLog, LogCheckpoint } from '../../../events/eventLog.ts';
 import { startCatchUpSubscription } from '../../catchUpSubscription.ts';
 import type { SqlDatabase } from '../sqlDatabase.ts';
+import { createAppendNotifier } from './appendNotifier.ts';
 import { appendToStream } from './appendToStream.ts';
 import { readAllEvents } from './readAllEvents.ts';
 import { encodeCheckpoint } from './recordedEventRow.ts';
@@ -9,17 +10,24 @@ import { readStream, readStreamsWithPrefix } from './readStream.ts';
 export const eventsChannel = 'te_events';
 
 /** The event log on PostgreSQL or PGlite (same SQL, same migrations). */
-export function createPgEventLog(db: SqlDatabase, options: { safetyPollMs?: number } = {}): EventLog {
+export function createPgEventLog(
+  db: SqlDatabase,
+  options: { safetyPollMs?: number; onNotifyError?: (error: unknown) => void } = {},
+): EventLog {
   const start = encodeCheckpoint('0', 0);
   const listeners = new Set<(position: number | undefined) => void>();
+  const wakeLocal = (position: number | undefined) => {
+    for (const each of listeners) each(position);
+  };
+  const notifier = createAppendNotifier(db, eventsChannel, options.onNotifyError ?? (() => undefined));
   let sharedListen: Promise<() => Promise<void>> | undefined;
 
   // One LISTEN connection per log, fanned out to every subscription in this process.
   async function onAppend(listener: (position: number | undefined) => void): Promise<() => Promise<void>> {
     listeners.add(listener);
     sharedListen ??= db.listen(eventsChannel, (payload) => {
-      const position = Number(payload);
-      for (const each of listeners) each(Number.isFinite(position) ? position : undefined);
+      const position = payload === '' ? Number.NaN : Number(payload);
+      wakeLocal(Number.isFinite(position) ? position : undefined);
     });
     try {
       await sharedListen;
@@ -40,7 +48,14 @@ export function createPgEventLog(db: SqlDatabase, options: { safetyPollMs?: numb
 
   return {
     start,
-    appendToStream: (streamId, events, appendOptions) => appendToStream(db, streamId, events, appendOptions),
+    async appendToStream(streamId, events, appendOptions) {
+      const result = await appendToStream(db, streamId, events, appendOptions);
+      if (result.outcome === 'appended') {
+        wakeLocal(result.lastPosition); // subscribers in this process, without a round trip
+        notifier.notify(result.lastPosition); // and in every other process
+      }
+      return result;
+    },
     readStream: (streamId) => readStream(db, streamId),
     readStreamsWithPrefix: (prefixes) => readStreamsWithPrefix(db, prefixes),
     readAll: ({ after, limit }) => readAllEvents(db, after ?? start, limit),

@@ -1,10 +1,11 @@
 import { createHash, randomUUID } from 'node:crypto';
 import stringify from 'safe-stable-stringify';
 import { idempotencyMismatch, RevisionConflictError, TorrentEdgeError } from '../errors.ts';
-import { isDomainEventType, schemaVersionOf, upcast, type DomainEvent } from '../events/catalogue.ts';
-import type { EventLog, NewEvent, RecordedEvent } from '../events/eventLog.ts';
+import { schemaVersionOf, type DomainEvent } from '../events/catalogue.ts';
+import type { EventLog, NewEvent } from '../events/eventLog.ts';
 import type { CommandContext } from '../events/metadata.ts';
-import { fold, isRejection, type Decider } from './decider.ts';
+import { isRejection, type Decider } from './decider.ts';
+import { loadStreamState, type StreamState, type StreamStateCache } from './streamStateCache.ts';
 
 export interface CommandDeps {
   eventLog: EventLog;
@@ -13,6 +14,8 @@ export interface CommandDeps {
   observe?: (commandType: string, outcome: CommandOutcome, code?: string) => void;
   /** Called with the events of each successful append. */
   onAppended?: (events: readonly DomainEvent[]) => void;
+  /** Folded stream states kept between commands; without it every command reads its whole stream. */
+  cache?: StreamStateCache;
 }
 
 export type CommandOutcome = 'appended' | 'unchanged' | 'duplicate' | 'rejected' | 'conflict' | 'error';
@@ -28,14 +31,6 @@ export interface CommandResult<S, R> {
 /** The command as the caller stated it, hashed for idempotency: the same request id must carry the same intent. */
 export function fingerprintOf(intent: unknown): string {
   return createHash('sha256').update(stringify(intent) ?? '').digest('hex');
-}
-
-export function toDomainEvents(recorded: readonly RecordedEvent[]): DomainEvent[] {
-  return recorded.map((event) => {
-    if (!isDomainEventType(event.type)) throw new Error(`unknown event type ${event.type} at ${event.globalPosition}`);
-    const data = upcast(event.type, event.schemaVersion, event.data as Record<string, unknown>);
-    return { type: event.type, data } as DomainEvent;
-  });
 }
 
 const maxAttempts = 8;
@@ -55,10 +50,16 @@ export async function handleCommand<C extends { type: string }, S, E extends Dom
   const observe = (outcome: CommandOutcome, code?: string) => deps.observe?.(command.type, outcome, code);
   const newId = deps.newId ?? randomUUID;
   try {
+    // With a cache, the first attempt decides on the cached state without reading: if it is
+    // behind, the append fails on its expected revision and the next attempt catches up.
+    let known = deps.cache?.get(streamId) as StreamState<S> | undefined;
     for (let attempt = 1; attempt <= maxAttempts; attempt++) {
-      const stream = await deps.eventLog.readStream(streamId);
-      const state = fold(decider, toDomainEvents(stream.events) as E[]);
+      const readNow = known === undefined || attempt > 1;
+      if (readNow) known = await loadStreamState(deps.eventLog, deps.cache, decider, streamId);
+      const { state, revision } = known!;
       const decision = decider.decide(command, state);
+      // A refusal or a no-op has no append to prove the cached state current: decide again on a read one.
+      if ((isRejection(decision) || decision.length === 0) && !readNow) continue;
       if (isRejection(decision)) {
         // A retry of a command that succeeded before may be illegal now; the stored answer wins.
         const earlier = await answerFromIdempotencyKey(deps.eventLog, context);
@@ -82,13 +83,14 @@ export async function handleCommand<C extends { type: string }, S, E extends Dom
       }));
       try {
         const appended = await deps.eventLog.appendToStream(streamId, events, {
-          expectedRevision: stream.revision === -1 ? 'no_stream' : stream.revision,
+          expectedRevision: revision === -1 ? 'no_stream' : revision,
           idempotency: { requestId: context.requestId, fingerprint: context.fingerprint, result },
         });
         if (appended.outcome === 'duplicate') {
           observe('duplicate');
           return { state: next, result: appended.result as R, appended: [], duplicate: true };
         }
+        deps.cache?.set(streamId, { revision: appended.streamRevision, state: next });
         observe('appended');
         deps.onAppended?.(decision);
         return { state: next, result, appended: decision, duplicate: false };

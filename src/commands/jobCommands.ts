@@ -3,8 +3,8 @@ import type { ChunkSource } from '../events/jobEvents.ts';
 import { jobStreamId } from '../events/jobEvents.ts';
 import type { CommandContext } from '../events/metadata.ts';
 import { transferStreamId } from '../events/transferEvents.ts';
-import { fold } from './decider.ts';
-import { fingerprintOf, handleCommand, toDomainEvents, type CommandDeps } from './handleCommand.ts';
+import { fingerprintOf, handleCommand, type CommandDeps } from './handleCommand.ts';
+import { loadStreamState } from './streamStateCache.ts';
 import { jobDecider, type JobCommand, type JobState, type TransferContext } from './jobDecider.ts';
 import { transferDecider, type TransferState } from './transferDecider.ts';
 import type { TransferEvent } from '../events/transferEvents.ts';
@@ -28,8 +28,7 @@ type JobKey = { transferId: string; nodeId: string };
  */
 export function createJobCommands(deps: CommandDeps) {
   async function transferContext(transferId: string): Promise<TransferContext> {
-    const stream = await deps.eventLog.readStream(transferStreamId(transferId));
-    const state: TransferState = fold(transferDecider, toDomainEvents(stream.events) as TransferEvent[]);
+    const { state } = await loadStreamState<TransferState, TransferEvent>(deps.eventLog, deps.cache, transferDecider, transferStreamId(transferId));
     if (state.status === 'none') {
       throw new TorrentEdgeError('TE_ERR_TRANSFER_NOT_FOUND', `transfer ${transferId} does not exist`);
     }

@@ -61,7 +61,8 @@ export interface EventLog {
     events: NewEvent[],
     options: { expectedRevision: ExpectedRevision; idempotency?: IdempotencyClaim },
   ): Promise<AppendResult>;
-  readStream(streamId: string): Promise<{ revision: number; events: RecordedEvent[] }>;
+  /** A stream's events from `fromRevision` (0 when omitted); `revision` is the stream's last, -1 when it does not exist. */
+  readStream(streamId: string, options?: { fromRevision?: number }): Promise<{ revision: number; events: RecordedEvent[] }>;
   /** Every event of the streams whose id starts with one of `prefixes`, in log order (audit views). */
   readStreamsWithPrefix(prefixes: readonly string[]): Promise<RecordedEvent[]>;
   /** Committed events after `after` (the log start when omitted), in log order. Never skips an event committed later. */

@@ -1,4 +1,3 @@
-import type { ChunksVerified } from '../events/jobEvents.ts';
 import type { SqlExecutor } from '../infra/postgres/sqlDatabase.ts';
 import type { Projection, ProjectedEvent } from './projection.ts';
 
@@ -11,7 +10,7 @@ export const chunksProjection: Projection = {
     const chunks = new Map<string, { transferId: string; nodeId: string; index: number; source: string; token: number; at: string }>();
     for (const event of events) {
       if (event.type !== 'ChunksVerified') continue;
-      const { transferId, nodeId, chunkIndexes, source, fencingToken } = (event).data;
+      const { transferId, nodeId, chunkIndexes, source, fencingToken } = event.data;
       for (const index of chunkIndexes) {
         const key = `${transferId}/${nodeId}/${index}`;
         const seen = chunks.get(key);

@@ -1,5 +1,5 @@
 import type { Logger } from 'pino';
-import { toDomainEvents } from '../commands/handleCommand.ts';
+import { toDomainEvents } from '../events/toDomainEvents.ts';
 import type { EventLog, LogCheckpoint, RecordedEvent, Subscription } from '../events/eventLog.ts';
 import type { SqlDatabase } from '../infra/postgres/sqlDatabase.ts';
 import type { Projection, ProjectedEvent } from './projection.ts';

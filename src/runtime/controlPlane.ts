@@ -4,6 +4,7 @@ import type { AppDeps } from '../api/appDeps.ts';
 import { loadOrCreateAdminToken, loadTokenStore } from '../api/auth/tokens.ts';
 import { buildApp } from '../api/buildApp.ts';
 import type { CommandDeps } from '../commands/handleCommand.ts';
+import { createStreamStateCache } from '../commands/streamStateCache.ts';
 import { createTransferCommands } from '../commands/transferCommands.ts';
 import type { Config } from '../config.ts';
 import { TorrentEdgeError } from '../errors.ts';
@@ -62,6 +63,7 @@ export async function createControlPlane(config: Config, deps: { logger: Logger 
 
   const commands: CommandDeps = {
     eventLog,
+    cache: createStreamStateCache(),
     observe: (command, outcome, code) => {
       metrics.commandsTotal.inc({ command, outcome });
       if (code === 'TE_ERR_STALE_FENCING_TOKEN') metrics.staleFencingTokens.inc();

@@ -56,7 +56,7 @@ export function createPgEventLog(
       }
       return result;
     },
-    readStream: (streamId) => readStream(db, streamId),
+    readStream: (streamId, readOptions) => readStream(db, streamId, readOptions?.fromRevision),
     readStreamsWithPrefix: (prefixes) => readStreamsWithPrefix(db, prefixes),
     readAll: ({ after, limit }) => readAllEvents(db, after ?? start, limit),
     subscribe: ({ after, batchSize }, handlers) =>

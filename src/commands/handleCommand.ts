@@ -46,13 +46,17 @@ export async function handleCommand<C extends { type: string }, S, E extends Dom
   command: C,
   context: CommandContext & { fingerprint: string },
   toResult: (state: S) => R,
+  options: { newStream?: boolean } = {},
 ): Promise<CommandResult<S, R>> {
   const observe = (outcome: CommandOutcome, code?: string) => deps.observe?.(command.type, outcome, code);
   const newId = deps.newId ?? randomUUID;
   try {
     // With a cache, the first attempt decides on the cached state without reading: if it is
     // behind, the append fails on its expected revision and the next attempt catches up.
-    let known = deps.cache?.get(streamId) as StreamState<S> | undefined;
+    // A stream whose id was just generated cannot exist yet: no read (the append still checks).
+    let known = options.newStream
+      ? { revision: -1, state: decider.initialState(), confirmedAt: 0 }
+      : (deps.cache?.get(streamId) as StreamState<S> | undefined);
     for (let attempt = 1; attempt <= maxAttempts; attempt++) {
       const readNow = known === undefined || attempt > 1;
       if (readNow) known = await loadStreamState(deps.eventLog, deps.cache, decider, streamId);
@@ -90,7 +94,7 @@ export async function handleCommand<C extends { type: string }, S, E extends Dom
           observe('duplicate');
           return { state: next, result: appended.result as R, appended: [], duplicate: true };
         }
-        deps.cache?.set(streamId, { revision: appended.streamRevision, state: next });
+        deps.cache?.set(streamId, { revision: appended.streamRevision, state: next, confirmedAt: Date.now() });
         observe('appended');
         deps.onAppended?.(decision);
         return { state: next, result, appended: decision, duplicate: false };

@@ -20,15 +20,21 @@ export interface JobCommandResult {
 
 type JobKey = { transferId: string; nodeId: string };
 
+// How old a cached transfer state a job command may decide on. Workers report about once a
+// second per job, so a pause or cancel made through another api replica is seen within a report or two.
+const transferContextStalenessMs = 1000;
+
 /**
  * The job commands. Job and transfer are separate streams; the transfer's status and manifest
- * are read first and handed to the job decider as context. A transfer that changes between that
- * read and the job append is caught on the next command, which is the granularity workers
- * report at anyway (about once a second).
+ * are read first (from the cache when it is at most a second old) and handed to the job decider as
+ * context. A transfer that changes between that read and the job append is caught on a later
+ * command, which is the granularity workers report at anyway (about once a second).
  */
 export function createJobCommands(deps: CommandDeps) {
   async function transferContext(transferId: string): Promise<TransferContext> {
-    const { state } = await loadStreamState<TransferState, TransferEvent>(deps.eventLog, deps.cache, transferDecider, transferStreamId(transferId));
+    const { state } = await loadStreamState<TransferState, TransferEvent>(deps.eventLog, deps.cache, transferDecider, transferStreamId(transferId), {
+      maxStalenessMs: transferContextStalenessMs,
+    });
     if (state.status === 'none') {
       throw new TorrentEdgeError('TE_ERR_TRANSFER_NOT_FOUND', `transfer ${transferId} does not exist`);
     }

@@ -8,6 +8,8 @@ export interface StreamState<S> {
   /** The revision `state` was folded up to; -1 for a stream that does not exist. */
   revision: number;
   state: S;
+  /** When this state was last known to be the log's (read, or appended by us); ms since the epoch. */
+  confirmedAt: number;
 }
 
 /**
@@ -23,19 +25,27 @@ export function createStreamStateCache(maxStreams = 20_000): StreamStateCache {
   return new LRUCache<string, StreamState<unknown>>({ max: maxStreams });
 }
 
-/** The stream's current state: the cached one with any newer events folded in, or a full read. */
+/**
+ * The stream's current state: the cached one with any newer events folded in, or a full read.
+ * With `maxStalenessMs`, a cached state confirmed that recently is returned without a read: for
+ * context that a command only consults (a job command reading its transfer), where a decision on
+ * a state that is at most that old is acceptable.
+ */
 export async function loadStreamState<S, E extends DomainEvent>(
   eventLog: EventLog,
   cache: StreamStateCache | undefined,
   evolver: { evolve(state: S, event: E): S; initialState(): S },
   streamId: string,
+  options: { maxStalenessMs?: number } = {},
 ): Promise<StreamState<S>> {
   const known = cache?.get(streamId) as StreamState<S> | undefined;
+  const now = Date.now();
+  if (known !== undefined && options.maxStalenessMs !== undefined && now - known.confirmedAt <= options.maxStalenessMs) return known;
   const fromRevision = known === undefined ? 0 : known.revision + 1;
   const { revision, events } = await eventLog.readStream(streamId, { fromRevision });
   const newer = toDomainEvents(events) as E[];
   const state = known === undefined ? fold(evolver, newer) : newer.reduce((current, event) => evolver.evolve(current, event), known.state);
-  const loaded = { revision, state };
+  const loaded = { revision, state, confirmedAt: now };
   cache?.set(streamId, loaded);
   return loaded;
 }

@@ -78,6 +78,7 @@ export function createTransferCommands(deps: CommandDeps & { newTransferId?: () 
     command: TransferCommand,
     intent: unknown,
     context: CommandContext,
+    options: { newStream?: boolean } = {},
   ): Promise<CommandResult<TransferState, TransferCommandResult>> =>
     handleCommand(
       deps,
@@ -86,6 +87,7 @@ export function createTransferCommands(deps: CommandDeps & { newTransferId?: () 
       command,
       { ...context, fingerprint: fingerprintOf(intent) },
       resultOf(context.requestId),
+      options,
     );
 
   return {
@@ -104,7 +106,7 @@ export function createTransferCommands(deps: CommandDeps & { newTransferId?: () 
         },
       };
       // The intent is the caller's input, not the generated id: a retry generates another id.
-      return run(transferId, command, { command: 'createTransfer', input }, context);
+      return run(transferId, command, { command: 'createTransfer', input }, context, { newStream: deps.newTransferId === undefined });
     },
 
     async changeLifecycle(

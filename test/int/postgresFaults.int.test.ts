@@ -32,11 +32,13 @@ describe('PostgreSQL faults', () => {
 
   it('fails a transaction whose connection is killed, keeps the process up, and serves the next query', async () => {
     const killed = other.transaction((tx) => tx.query('SELECT pg_sleep(10)'));
-    await waitFor('the sleeping backend', async () => {
-      const { rows } = await database.db.query("SELECT 1 FROM pg_stat_activity WHERE query LIKE 'SELECT pg_sleep(10)%' AND state = 'active'");
-      return rows.length > 0;
+    const pid = await waitFor('the sleeping backend', async () => {
+      const { rows } = await database.db.query<{ pid: number }>(
+        "SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND query = 'SELECT pg_sleep(10)' AND state = 'active'",
+      );
+      return rows[0]?.pid;
     });
-    await terminate(database.db, "query LIKE 'SELECT pg_sleep(10)%'");
+    await database.db.query('SELECT pg_terminate_backend($1)', [pid]);
     await assert.rejects(killed);
     const { rows } = await other.query<{ ok: number }>('SELECT 1 AS ok');
     assert.deepEqual(rows, [{ ok: 1 }]);

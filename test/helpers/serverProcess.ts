@@ -1,0 +1,50 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
+import { fileURLToPath } from 'node:url';
+import { waitFor } from './waitFor.ts';
+
+export const cliPath = fileURLToPath(new URL('../../src/cli/main.ts', import.meta.url));
+
+export interface ServerProcess {
+  child: ChildProcess;
+  url: string;
+  output(): string;
+  /** SIGTERM, and wait for the exit code. */
+  stop(): Promise<number | null>;
+  /** SIGKILL: no chance to clean up. */
+  kill(): Promise<void>;
+}
+
+/** Runs `torrentedge <command>` as a child process on this Node.js and waits until it listens. */
+export async function startServerProcess(command: 'start' | 'serve', env: Record<string, string>): Promise<ServerProcess> {
+  const child = spawn(process.execPath, [cliPath, command], {
+    env: { PATH: process.env.PATH ?? '', TORRENTEDGE_PORT: '0', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  const exited = once(child, 'exit');
+  const url = await waitFor(
+    `torrentedge ${command} to listen`,
+    () => {
+      if (child.exitCode !== null) throw new Error(`exited with ${child.exitCode}:\n${output}`);
+      return /Server listening at (http:\/\/127\.0\.0\.1:\d+)/.exec(output)?.[1];
+    },
+    30_000,
+  );
+  return {
+    child,
+    url,
+    output: () => output,
+    async stop() {
+      if (child.exitCode === null) child.kill('SIGTERM');
+      const [code] = (await exited) as [number | null];
+      return code;
+    },
+    async kill() {
+      if (child.exitCode === null) child.kill('SIGKILL');
+      await exited;
+    },
+  };
+}

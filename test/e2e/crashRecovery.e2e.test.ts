@@ -3,14 +3,14 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { createPgEventLog } from '../../src/infra/postgres/eventLog/pgEventLog.ts';
-import { projections } from '../../src/projections/index.ts';
-import { replayProjection } from '../../src/projections/replayProjection.ts';
-import { startServerProcess, type ServerProcess } from '../helpers/serverProcess.ts';
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
+import { cliPath, startServerProcess, type ServerProcess } from '../helpers/serverProcess.ts';
 import { createTestDatabase, type TestDatabase } from '../helpers/testDatabase.ts';
 import { waitFor } from '../helpers/waitFor.ts';
 
 const token = 'crash-test-admin-token-0123456789';
+const run = promisify(execFile);
 
 async function create(url: string, requestId: string): Promise<{ status: number; id?: string }> {
   const response = await fetch(`${url}/api/torrent/create`, {
@@ -74,7 +74,6 @@ describe('kill -9 of the control plane mid-load (PostgreSQL)', () => {
     );
     assert.deepEqual(rows[0], { n: attempted.length, requests: attempted.length });
 
-    const eventLog = createPgEventLog(database.db);
     await waitFor('the restarted projector to catch up', async () => {
       const { rows: [count] } = await database.db.query<{ n: number }>('SELECT count(*)::int AS n FROM te_transfers');
       return count!.n === attempted.length;
@@ -82,7 +81,10 @@ describe('kill -9 of the control plane mid-load (PostgreSQL)', () => {
     const live = (await database.db.query('SELECT * FROM te_transfers ORDER BY transfer_id')).rows;
     await server.stop();
     server = undefined;
-    for (const projection of projections) await replayProjection({ db: database.db, eventLog }, projection);
+    const replay = await run(process.execPath, [cliPath, 'replay', '--projection', 'all'], {
+      env: { PATH: process.env.PATH ?? '', DATABASE_URL: database.url, TORRENTEDGE_DATA_DIR: dataDir, TORRENTEDGE_LOG_LEVEL: 'warn' },
+    });
+    assert.match(replay.stdout, new RegExp(`transfers: rebuilt from ${2 * attempted.length} events`));
     assert.deepEqual((await database.db.query('SELECT * FROM te_transfers ORDER BY transfer_id')).rows, live, 'no event applied twice or skipped');
   });
 });

@@ -18,9 +18,15 @@ export interface Config {
   apiUrl: string;
   logLevel: string;
   bodyLimitBytes: number;
+  /** Kafka bootstrap brokers; undefined means the in-process bus. */
+  kafkaBrokers: string[] | undefined;
+  /** Partitions of torrent.events and torrent.jobs.dispatch when the relay creates them. */
+  kafkaPartitions: number;
 }
 
-export type ConfigFlags = Partial<Record<'port' | 'host' | 'data-dir' | 'database-url' | 'token' | 'tokens-file' | 'api-url' | 'log-level', string>>;
+export type ConfigFlags = Partial<
+  Record<'port' | 'host' | 'data-dir' | 'database-url' | 'token' | 'tokens-file' | 'api-url' | 'log-level' | 'kafka-brokers', string>
+>;
 
 export const configTable = [
   ['TORRENTEDGE_PORT', '--port', '3029', 'HTTP port of the api'],
@@ -31,6 +37,8 @@ export const configTable = [
   ['DATABASE_URL', '--database-url', '(embedded)', 'PostgreSQL connection string; unset runs the embedded store'],
   ['TORRENTEDGE_API_URL', '--api-url', 'http://<host>:<port>', 'api that client commands talk to'],
   ['TORRENTEDGE_LOG_LEVEL', '--log-level', 'info', 'pino log level'],
+  ['KAFKA_BROKERS', '--kafka-brokers', '(in-process bus)', 'Kafka bootstrap brokers, host:port,…'],
+  ['TORRENTEDGE_KAFKA_PARTITIONS', '', '6', 'partitions of the topics the relay creates'],
 ] as const;
 
 export class ConfigError extends Error {
@@ -59,6 +67,14 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, flags: ConfigFl
     throw new ConfigError('DATABASE_URL must be a postgres:// or postgresql:// URL');
   }
   const urlHost = host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host;
+  const brokers = pick('kafka-brokers', 'KAFKA_BROKERS');
+  const kafkaBrokers = brokers?.split(',').map((broker) => broker.trim()).filter(Boolean);
+  for (const broker of kafkaBrokers ?? []) {
+    if (!/^[A-Za-z0-9.-]+:\d{1,5}$/.test(broker)) throw new ConfigError(`KAFKA_BROKERS entries are host:port, not "${broker}"`);
+  }
+  const partitionsText = env.TORRENTEDGE_KAFKA_PARTITIONS ?? '6';
+  const kafkaPartitions = /^\d{1,4}$/.test(partitionsText) ? Number(partitionsText) : Number.NaN;
+  if (!(kafkaPartitions >= 1)) throw new ConfigError(`TORRENTEDGE_KAFKA_PARTITIONS must be a positive integer, not "${partitionsText}"`);
   return {
     port,
     host,
@@ -69,5 +85,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, flags: ConfigFl
     apiUrl: (pick('api-url', 'TORRENTEDGE_API_URL') ?? `http://${urlHost.includes(':') ? `[${urlHost}]` : urlHost}:${port}`).replace(/\/$/, ''),
     logLevel,
     bodyLimitBytes: 64 * 1024,
+    kafkaBrokers: kafkaBrokers !== undefined && kafkaBrokers.length > 0 ? kafkaBrokers : undefined,
+    kafkaPartitions,
   };
 }

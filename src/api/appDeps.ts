@@ -22,6 +22,8 @@ export interface AppDeps {
   /** Rebuilds one read model from the log; absent where this process owns no projections. */
   replayProjection?: (name: string) => Promise<{ events: number }>;
   clock?: () => Date;
+  /** Refreshes gauges that are read at scrape time (log head, relay lag). */
+  beforeScrape?: () => Promise<void>;
 }
 
 export interface AppOptions {

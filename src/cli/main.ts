@@ -5,13 +5,15 @@ import { runCreate } from './commands/create.ts';
 import { runMigrate } from './commands/migrate.ts';
 import { runReplay } from './commands/replay.ts';
 import { runControlPlane } from './commands/serve.ts';
+import { runRelay } from './commands/relay.ts';
 import { runStatus } from './commands/status.ts';
 
 const usage = `torrentedge <command> [options]
 
 Commands:
-  start                      control plane (api + projector) on embedded defaults, or on DATABASE_URL
+  start                      control plane (api, projector, relay) on embedded defaults, or on DATABASE_URL / KAFKA_BROKERS
   serve [--no-projector]     the api for production (DATABASE_URL), with the projector unless told not to
+  relay                      mirror the event log into Kafka (KAFKA_BROKERS) and dispatch job directives
   migrate                    apply the SQL migrations
   replay --projection NAME   rebuild a read model from the log (transfers, jobs, chunks, all)
   create (--magnet URI | --url URL) [--name N] [--auto-start] [--nodes a,b] [--request-id ID]
@@ -30,6 +32,7 @@ const configOptions = {
   'tokens-file': { type: 'string' },
   'api-url': { type: 'string' },
   'log-level': { type: 'string' },
+  'kafka-brokers': { type: 'string' },
 } as const;
 
 async function main(argv: string[]): Promise<number> {
@@ -62,10 +65,13 @@ async function main(argv: string[]): Promise<number> {
 
   switch (command) {
     case 'start':
-      await runControlPlane(config, { projector: true, banner: true });
+      await runControlPlane(config, { projector: true, relay: true, banner: true });
       return -1; // keeps running until a signal
     case 'serve':
-      await runControlPlane(config, { projector: !values['no-projector'], banner: false });
+      await runControlPlane(config, { projector: !values['no-projector'], relay: false, banner: false });
+      return -1;
+    case 'relay':
+      await runRelay(config);
       return -1;
     case 'migrate':
       await runMigrate(config);

@@ -42,6 +42,21 @@ export function createMetrics() {
     help: 'Highest position appended to the event log',
     registers: [registry],
   });
+  const relayPublishedTotal = new Counter({
+    name: 'torrentedge_relay_published_events_total',
+    help: 'Events the relay published to the bus and the broker acknowledged',
+    registers: [registry],
+  });
+  const relayDirectivesTotal = new Counter({
+    name: 'torrentedge_relay_directives_total',
+    help: 'JOB_ASSIGNED directives the relay dispatched',
+    registers: [registry],
+  });
+  const relayLagEvents = new Gauge({
+    name: 'torrentedge_relay_lag_events',
+    help: 'Log head position minus the highest position the relay has published',
+    registers: [registry],
+  });
   const staleFencingTokens = new Counter({
     name: 'torrentedge_stale_fencing_token_rejections_total',
     help: 'Job commands rejected for carrying a superseded fencing token',
@@ -56,6 +71,9 @@ export function createMetrics() {
     projectionLagSeconds,
     projectionPosition,
     logHeadPosition,
+    relayPublishedTotal,
+    relayDirectivesTotal,
+    relayLagEvents,
     staleFencingTokens,
   };
 }

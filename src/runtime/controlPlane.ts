@@ -16,13 +16,19 @@ import { projectionNamed, projections } from '../projections/index.ts';
 import { createProjector, type Projector } from '../projections/projector.ts';
 import { createTransferQueries } from '../projections/queries/transferQueries.ts';
 import { replayProjection } from '../projections/replayProjection.ts';
+import { openBus } from './openBus.ts';
 import { openDatabase } from './openDatabase.ts';
+import type { MessageBus } from '../bus/messageBus.ts';
+import { createRelay, type Relay } from '../relay/relay.ts';
+import { relayTopics } from '../relay/topics.ts';
 
 export interface ControlPlane {
   app: FastifyInstance;
   db: SqlDatabase;
   eventLog: EventLog;
   projector: Projector | undefined;
+  bus: MessageBus;
+  relay: Relay | undefined;
   metrics: Metrics;
   commands: CommandDeps;
   /** Where the admin token came from, for the start-up message. */
@@ -36,6 +42,10 @@ export interface ControlPlane {
 export interface ControlPlaneOptions {
   /** Run the projector in this process (the embedded default does; a scaled api may not). */
   projector: boolean;
+  /** Run the log-to-bus relay in this process. */
+  relay?: boolean;
+  /** Use this bus instead of the one the config names (tests). */
+  bus?: MessageBus;
   /** Open this database instead of the one the config names (tests). */
   db?: SqlDatabase;
   clock?: () => Date;
@@ -89,6 +99,25 @@ export async function createControlPlane(config: Config, deps: { logger: Logger 
       )
     : undefined;
 
+  const bus = options.bus ?? openBus(config, deps, 'control-plane');
+  let relayedPosition = 0;
+  const relay = options.relay
+    ? createRelay(
+        {
+          db,
+          eventLog,
+          bus,
+          logger: deps.logger.child({ component: 'relay' }),
+          onPublished: (events) => {
+            metrics.relayPublishedTotal.inc(events.length);
+            metrics.relayDirectivesTotal.inc(events.filter((event) => event.type === 'JobAssigned').length);
+            relayedPosition = Math.max(relayedPosition, ...events.map((event) => event.globalPosition));
+          },
+        },
+        { topics: relayTopics({ events: config.kafkaPartitions, dispatch: config.kafkaPartitions }) },
+      )
+    : undefined;
+
   const appDeps: AppDeps = {
     logger: deps.logger,
     metrics,
@@ -101,6 +130,9 @@ export async function createControlPlane(config: Config, deps: { logger: Logger 
       ...(projector === undefined
         ? []
         : [{ name: 'projector', check: async () => { if (projector.state !== 'running') throw new Error(`projector is ${projector.state}`); } }]),
+      ...(relay === undefined
+        ? []
+        : [{ name: 'relay', check: async () => { if (relay.state !== 'running') throw new Error(`relay is ${relay.state}`); } }]),
     ],
     replayProjection: async (name) => {
       const projection = projectionNamed(name);
@@ -110,15 +142,23 @@ export async function createControlPlane(config: Config, deps: { logger: Logger 
       return replayProjection({ db, eventLog }, projection);
     },
     ...(options.clock ? { clock: options.clock } : {}),
+    beforeScrape: async () => {
+      const head = await eventLog.headPosition();
+      metrics.logHeadPosition.set(head);
+      if (relay !== undefined) metrics.relayLagEvents.set(Math.max(0, head - relayedPosition));
+    },
   };
   const app = await buildApp(appDeps, { bodyLimitBytes: config.bodyLimitBytes });
   await projector?.start();
+  await relay?.start();
 
   const plane: ControlPlane = {
     app,
     db,
     eventLog,
     projector,
+    bus,
+    relay,
     metrics,
     commands,
     adminToken,
@@ -130,7 +170,9 @@ export async function createControlPlane(config: Config, deps: { logger: Logger 
     },
     async stop() {
       await app.close();
+      await relay?.stop();
       await projector?.stop();
+      if (options.bus === undefined) await bus.close();
       if (options.db === undefined) await db.close();
     },
   };

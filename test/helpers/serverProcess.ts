@@ -16,7 +16,12 @@ export interface ServerProcess {
 }
 
 /** Runs `torrentedge <command>` as a child process on this Node.js and waits until it listens. */
-export async function startServerProcess(command: 'start' | 'serve', env: Record<string, string>): Promise<ServerProcess> {
+export function startServerProcess(command: 'start' | 'serve', env: Record<string, string>): Promise<ServerProcess> {
+  return startCliProcess(command, env, /Server listening at (http:\/\/127\.0\.0\.1:\d+)/);
+}
+
+/** Runs `torrentedge <command>` and waits until its output matches `ready` (group 1, if any, becomes `url`). */
+export async function startCliProcess(command: string, env: Record<string, string>, ready: RegExp): Promise<ServerProcess> {
   const child = spawn(process.execPath, [cliPath, command], {
     env: { PATH: process.env.PATH ?? '', TORRENTEDGE_PORT: '0', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -26,10 +31,11 @@ export async function startServerProcess(command: 'start' | 'serve', env: Record
   child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
   const exited = once(child, 'exit');
   const url = await waitFor(
-    `torrentedge ${command} to listen`,
+    `torrentedge ${command} to be ready`,
     () => {
       if (child.exitCode !== null) throw new Error(`exited with ${child.exitCode}:\n${output}`);
-      return /Server listening at (http:\/\/127\.0\.0\.1:\d+)/.exec(output)?.[1];
+      const match = ready.exec(output);
+      return match === null ? undefined : (match[1] ?? '');
     },
     30_000,
   );

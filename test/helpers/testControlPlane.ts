@@ -1,6 +1,7 @@
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { MessageBus } from '../../src/bus/messageBus.ts';
 import { loadConfig } from '../../src/config.ts';
 import { silentLogger } from '../../src/observability/logger.ts';
 import { createControlPlane, type ControlPlane } from '../../src/runtime/controlPlane.ts';
@@ -20,7 +21,10 @@ export interface TestControlPlane {
 }
 
 /** A control plane on a fresh store, with an admin, a writer and a reader token. */
-export async function startTestControlPlane(store: TestStore, options: { port?: number } = {}): Promise<TestControlPlane> {
+export async function startTestControlPlane(
+  store: TestStore,
+  options: { port?: number; relay?: boolean; bus?: MessageBus } = {},
+): Promise<TestControlPlane> {
   const database = await createTestStore(store);
   const dataDir = await mkdtemp(join(tmpdir(), 'te-api-'));
   const tokensFile = join(dataDir, 'tokens.json');
@@ -37,7 +41,11 @@ export async function startTestControlPlane(store: TestStore, options: { port?: 
     'data-dir': dataDir,
     port: String(options.port ?? 0),
   });
-  const plane = await createControlPlane(config, { logger: silentLogger() }, { projector: true, db: database.db });
+  const plane = await createControlPlane(
+    config,
+    { logger: silentLogger() },
+    { projector: true, db: database.db, ...(options.relay ? { relay: true } : {}), ...(options.bus ? { bus: options.bus } : {}) },
+  );
   return {
     plane,
     async close() {

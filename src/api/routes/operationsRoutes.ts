@@ -55,8 +55,7 @@ export function operationsRoutes(deps: AppDeps): FastifyPluginAsyncTypebox {
     );
 
     app.get('/metrics', { schema: { summary: 'Prometheus metrics', tags: ['operations'], hide: false } }, async (_request, reply) => {
-      const head = await deps.eventLog.headPosition().catch(() => undefined);
-      if (head !== undefined) deps.metrics.logHeadPosition.set(head);
+      await deps.beforeScrape?.().catch((error: unknown) => _request.log.warn({ err: error }, 'metrics refresh failed'));
       return reply.type(deps.metrics.registry.contentType).send(await deps.metrics.registry.metrics());
     });
 

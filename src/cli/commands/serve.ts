@@ -7,13 +7,14 @@ import { stopOnSignal } from '../runUntilSignal.ts';
  * `start` (the main job, embedded defaults unless DATABASE_URL is set) and `serve` (the api for
  * production, optionally without the projector) share this.
  */
-export async function runControlPlane(config: Config, options: { projector: boolean; banner: boolean }): Promise<void> {
+export async function runControlPlane(config: Config, options: { projector: boolean; relay: boolean; banner: boolean }): Promise<void> {
   const logger = createLogger({ level: config.logLevel });
-  const plane = await createControlPlane(config, { logger }, { projector: options.projector });
+  const plane = await createControlPlane(config, { logger }, { projector: options.projector, relay: options.relay });
   const url = await plane.listen();
   stopOnSignal(logger, () => plane.stop());
   if (!options.banner) return;
   const store = config.databaseUrl === undefined ? `embedded PostgreSQL (PGlite) in ${config.dataDir}` : 'PostgreSQL at DATABASE_URL';
+  const bus = config.kafkaBrokers === undefined ? 'in-process' : `Kafka at ${config.kafkaBrokers.join(',')}`;
   const token =
     plane.adminToken?.source === 'generated'
       ? `admin token: cat ${plane.adminToken.path}${plane.adminToken.created ? ' (generated now)' : ''}`
@@ -25,6 +26,7 @@ export async function runControlPlane(config: Config, options: { projector: bool
       '',
       `TorrentEdge control plane on ${url}`,
       `  store:   ${store}`,
+      `  bus:     ${bus}`,
       `  ${token}`,
       `  try:     curl -H "Authorization: Bearer $(cat ${config.dataDir}/admin-token)" ${url}/api/transfers`,
       `  api:     ${url}/api/openapi.json · health ${url}/api/health · metrics ${url}/metrics`,

@@ -1,0 +1,85 @@
+import type { Logger } from 'pino';
+import type { MessageBus } from '../bus/messageBus.ts';
+import type { EventLog, LogCheckpoint, RecordedEvent, Subscription } from '../events/eventLog.ts';
+import type { SqlDatabase } from '../infra/postgres/sqlDatabase.ts';
+import { ensureCheckpoint } from '../projections/projector.ts';
+import { dispatchMessage, eventMessage } from './relayMessages.ts';
+import type { RelayTopics } from './topics.ts';
+
+export interface RelayDeps {
+  db: SqlDatabase;
+  eventLog: EventLog;
+  bus: MessageBus;
+  logger: Logger;
+  /** After each acknowledged batch; feeds the produced-count and relay-lag metrics. */
+  onPublished?: (events: readonly RecordedEvent[]) => void;
+}
+
+export const relayCheckpointName = 'relay:bus';
+
+export type RelayState = { status: 'idle' } | { status: 'running'; subscription: Subscription } | { status: 'stopped' };
+
+/**
+ * Mirrors the event log into the bus. Each batch is published and acknowledged by the broker
+ * before the checkpoint moves, so a kill -9 at any moment re-publishes at most the batch in hand:
+ * delivery is at least once, in log order per stream, and consumers drop duplicates by event id.
+ * The checkpoint moves by compare-and-set, as a projection's does, so two relays never skip.
+ */
+export function createRelay(deps: RelayDeps, options: { topics: RelayTopics; batchSize?: number }) {
+  let state: RelayState = { status: 'idle' };
+  let checkpoint: LogCheckpoint | undefined;
+
+  async function publish(events: readonly RecordedEvent[]): Promise<void> {
+    await deps.bus.publish(options.topics.events.name, events.map(eventMessage));
+    const directives = events.map(dispatchMessage).filter((message) => message !== undefined);
+    if (directives.length > 0) await deps.bus.publish(options.topics.dispatch.name, directives);
+  }
+
+  async function advance(from: LogCheckpoint, to: LogCheckpoint): Promise<LogCheckpoint | undefined> {
+    const { rows } = await deps.db.query<{ checkpoint: string }>(
+      `UPDATE te_projection_checkpoints SET checkpoint = $3, updated_at = now()
+        WHERE projection = $1 AND checkpoint = $2 RETURNING checkpoint`,
+      [relayCheckpointName, from, to],
+    );
+    if (rows.length > 0) return undefined;
+    const stored = await ensureCheckpoint(deps.db, relayCheckpointName, deps.eventLog.start);
+    return stored;
+  }
+
+  return {
+    get state(): RelayState['status'] {
+      return state.status;
+    },
+    async start(): Promise<void> {
+      if (state.status !== 'idle') throw new Error(`relay cannot start: it is ${state.status}`);
+      await deps.bus.ensureTopics([options.topics.events, options.topics.dispatch, options.topics.deadLetter]);
+      checkpoint = await ensureCheckpoint(deps.db, relayCheckpointName, deps.eventLog.start);
+      const subscription = deps.eventLog.subscribe(
+        { after: checkpoint, batchSize: options.batchSize ?? 500 },
+        {
+          onEvents: async (events) => {
+            await publish(events);
+            const moved = await advance(checkpoint!, events[events.length - 1]!.checkpoint);
+            if (moved !== undefined) {
+              deps.logger.info('relay checkpoint moved elsewhere; resuming from it');
+              checkpoint = moved;
+              return { resumeAfter: moved };
+            }
+            checkpoint = events[events.length - 1]!.checkpoint;
+            deps.onPublished?.(events);
+            return undefined;
+          },
+          // The broker is down or refused the batch: nothing moved; the subscription retries with backoff.
+          onError: (error) => deps.logger.warn({ err: error }, 'relay batch not acknowledged; retrying'),
+        },
+      );
+      state = { status: 'running', subscription };
+    },
+    async stop(): Promise<void> {
+      if (state.status === 'running') await state.subscription.stop();
+      state = { status: 'stopped' };
+    },
+  };
+}
+
+export type Relay = ReturnType<typeof createRelay>;

@@ -1,15 +1,6 @@
 import type { OutgoingMessage } from '../bus/messageBus.ts';
 import type { RecordedEvent } from '../events/eventLog.ts';
-
-/** Header names on every relayed message; consumers dedupe by `event-id`. */
-export const headerNames = {
-  eventId: 'event-id',
-  eventType: 'event-type',
-  schemaVersion: 'schema-version',
-  requestId: 'x-request-id',
-  traceparent: 'traceparent',
-  tracestate: 'tracestate',
-} as const;
+import { headerNames } from '../bus/eventHeaders.ts';
 
 function headersOf(event: RecordedEvent): Record<string, string> {
   const { metadata } = event;

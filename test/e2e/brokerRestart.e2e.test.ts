@@ -44,7 +44,7 @@ describe('relay across a Kafka broker restart (a broker of its own)', () => {
     const relay = createRelay({ db: database.db, eventLog: log, bus: relayBus, logger: silentLogger() }, { topics: relayTopics({ events: 2, dispatch: 2 }) });
     await relay.start();
     const received = new Map<string, IncomingMessage>();
-    let reader: RunningConsumer | undefined = await readerBus.consume({ group: 'restart-reader', topics: ['torrent.events'], fromBeginning: true }, async (m) => {
+    const reader: RunningConsumer = await readerBus.consume({ group: 'restart-reader', topics: ['torrent.events'], fromBeginning: true }, async (m) => {
       received.set(m.headers['event-id']!, m);
     });
     try {
@@ -61,8 +61,7 @@ describe('relay across a Kafka broker restart (a broker of its own)', () => {
       const { rows } = await database.db.query<{ n: number }>('SELECT count(*)::int AS n FROM te_events');
       assert.equal(rows[0]!.n, 200);
     } finally {
-      await reader?.stop();
-      reader = undefined;
+      await reader.stop();
       await relay.stop();
       await relayBus.close();
       await readerBus.close();

@@ -40,14 +40,14 @@ CREATE TABLE te_idempotency_keys (
 -- One round trip per append: idempotency check, optimistic concurrency on the stream row,
 -- the events and the key, atomically.
 -- p_expected_revision: -1 means "the stream must not exist", NULL means "any revision".
+-- The events come as one jsonb array rather than five parallel arrays: a jsonb[] parameter is
+-- text-escaped per element by the client and parsed twice (array_in, then jsonb_in) here.
+-- Measured (3,000 sequential appends, the backend's CPU from /proc): 422 → 376 µs of server
+-- CPU per append, about 10% less wall time per append.
 CREATE FUNCTION te_append_to_stream(
   p_stream_id         text,
   p_expected_revision bigint,
-  p_event_ids         uuid[],
-  p_event_types       text[],
-  p_schema_versions   integer[],
-  p_data              jsonb[],
-  p_metadata          jsonb[],
+  p_events            jsonb, -- [{ "id", "type", "schemaVersion", "data", "metadata" }, ...]
   p_request_id        text,
   p_fingerprint       text,
   p_result            jsonb
@@ -83,7 +83,7 @@ BEGIN
     RETURN;
   END IF;
 
-  v_next := v_current + cardinality(p_event_ids);
+  v_next := v_current + jsonb_array_length(p_events);
   IF v_current = -1 THEN
     INSERT INTO te_streams (stream_id, revision) VALUES (p_stream_id, v_next) ON CONFLICT DO NOTHING;
     IF NOT FOUND THEN -- another transaction created the stream since our read
@@ -107,9 +107,9 @@ BEGIN
 
   WITH inserted AS (
     INSERT INTO te_events (stream_id, stream_revision, event_id, event_type, schema_version, data, metadata)
-    SELECT p_stream_id, v_current + e.ordinal, e.event_id, e.event_type, e.schema_version, e.data, e.metadata
-      FROM unnest(p_event_ids, p_event_types, p_schema_versions, p_data, p_metadata)
-           WITH ORDINALITY AS e(event_id, event_type, schema_version, data, metadata, ordinal)
+    SELECT p_stream_id, v_current + e.ordinal, (e.event->>'id')::uuid, e.event->>'type',
+           (e.event->>'schemaVersion')::integer, e.event->'data', e.event->'metadata'
+      FROM jsonb_array_elements(p_events) WITH ORDINALITY AS e(event, ordinal)
     RETURNING global_position
   )
   SELECT max(global_position) INTO last_position FROM inserted;

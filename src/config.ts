@@ -72,7 +72,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, flags: ConfigFl
   for (const broker of kafkaBrokers ?? []) {
     if (!/^[A-Za-z0-9.-]+:\d{1,5}$/.test(broker)) throw new ConfigError(`KAFKA_BROKERS entries are host:port, not "${broker}"`);
   }
-  const partitionsText = env.TORRENTEDGE_KAFKA_PARTITIONS ?? '6';
+  const partitionsText = env.TORRENTEDGE_KAFKA_PARTITIONS || '6';
   const kafkaPartitions = /^\d{1,4}$/.test(partitionsText) ? Number(partitionsText) : Number.NaN;
   if (!(kafkaPartitions >= 1)) throw new ConfigError(`TORRENTEDGE_KAFKA_PARTITIONS must be a positive integer, not "${partitionsText}"`);
   return {

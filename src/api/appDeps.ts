@@ -3,6 +3,8 @@ import type { TransferCommands } from '../commands/transferCommands.ts';
 import type { EventLog } from '../events/eventLog.ts';
 import type { Metrics } from '../observability/metrics.ts';
 import type { TransferQueries } from '../projections/queries/transferQueries.ts';
+import type { NodeCommands } from '../commands/nodeCommands.ts';
+import type { NodeQueries } from '../projections/queries/nodeQueries.ts';
 import type { TokenStore } from './auth/tokens.ts';
 
 export interface ReadinessCheck {
@@ -17,6 +19,7 @@ export interface AppDeps {
   tokens: TokenStore;
   transfers: TransferCommands;
   queries: TransferQueries;
+  nodes: { commands: NodeCommands; queries: NodeQueries };
   eventLog: EventLog;
   readiness: readonly ReadinessCheck[];
   /** Rebuilds one read model from the log; absent where this process owns no projections. */

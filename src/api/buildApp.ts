@@ -10,6 +10,7 @@ import { createValidatorCompiler } from './plugins/validation.ts';
 import { operationsRoutes } from './routes/operationsRoutes.ts';
 import { transferCommandRoutes } from './routes/transferCommandRoutes.ts';
 import { transferQueryRoutes } from './routes/transferQueryRoutes.ts';
+import { nodeRoutes } from './routes/nodeRoutes.ts';
 import packageJson from '../../package.json' with { type: 'json' };
 
 /** The api as a fastify instance, not listening: tests inject(), the server module listens. */
@@ -42,6 +43,7 @@ export async function buildApp(deps: AppDeps, options: AppOptions): Promise<Fast
   await app.register(operationsRoutes(deps));
   await app.register(transferCommandRoutes(deps));
   await app.register(transferQueryRoutes(deps));
+  await app.register(nodeRoutes(deps));
 
   app.get('/api/openapi.json', { schema: { hide: true } }, async () => app.swagger());
   return app;

@@ -15,6 +15,19 @@ export const ErrorBody = Type.Object(
 );
 
 const nodeId = Type.String({ pattern: '^[A-Za-z0-9][A-Za-z0-9_.:-]{0,127}$' });
+const labelKey = Type.String({ pattern: '^[a-z0-9][a-z0-9./_-]{0,62}$' });
+const labelValue = Type.String({ maxLength: 63 });
+
+export const NodeIdParams = Type.Object({ nodeId });
+
+export const RegisterNodeBody = Type.Object(
+  {
+    labels: Type.Record(labelKey, labelValue, { default: {} }),
+    casVolume: Type.String({ minLength: 1, maxLength: 4096 }),
+    capacityBytes: Type.Integer({ minimum: 0 }),
+  },
+  { additionalProperties: false },
+);
 
 export const Targets = Type.Union([
   Type.Object({ kind: Type.Literal('all') }, { additionalProperties: false }),
@@ -22,7 +35,7 @@ export const Targets = Type.Union([
   Type.Object(
     {
       kind: Type.Literal('selector'),
-      labels: Type.Record(Type.String({ pattern: '^[a-z0-9][a-z0-9./_-]{0,62}$' }), Type.String({ maxLength: 63 })),
+      labels: Type.Record(labelKey, labelValue),
     },
     { additionalProperties: false },
   ),

@@ -1,7 +1,8 @@
 import type { JobEvent } from './jobEvents.ts';
+import type { NodeEvent } from './nodeEvents.ts';
 import type { TransferEvent } from './transferEvents.ts';
 
-export type DomainEvent = TransferEvent | JobEvent;
+export type DomainEvent = TransferEvent | JobEvent | NodeEvent;
 export type DomainEventType = DomainEvent['type'];
 
 type Upcaster = (data: Record<string, unknown>) => Record<string, unknown>;
@@ -28,6 +29,8 @@ export const eventCatalogue: Record<DomainEventType, CatalogueEntry> = {
   JobCompleted: { schemaVersion: 1, upcasters: {} },
   JobFailed: { schemaVersion: 1, upcasters: {} },
   JobAbandoned: { schemaVersion: 1, upcasters: {} },
+  NodeRegistered: { schemaVersion: 1, upcasters: {} },
+  NodeDescriptionChanged: { schemaVersion: 1, upcasters: {} },
 };
 
 export function isDomainEventType(type: string): type is DomainEventType {

@@ -37,7 +37,7 @@ const table: RowTable<JobRow> = {
  * deciders already refuse stale tokens; this keeps the read model right even for a log they
  * did not filter.
  */
-export function foldJobRow(row: JobRow | undefined, event: ProjectedEvent): JobRow | undefined {
+export function foldJobRow(row: JobRow | undefined, event: JobScopedEvent): JobRow | undefined {
   const at = event.metadata.occurredAt;
   if (event.type === 'JobAssigned') {
     if (row !== undefined) return row;
@@ -64,21 +64,14 @@ export function foldJobRow(row: JobRow | undefined, event: ProjectedEvent): JobR
     case 'JobAbandoned':
       if (event.data.fencingToken < row.highest_fencing_token) return undefined;
       return { ...row, state: event.type === 'JobFailed' ? 'failed' : 'abandoned', failure_reason: event.data.reason, worker_id: null, updated_at: at };
-    case 'TransferRequested':
-    case 'ManifestPublished':
-    case 'TransferStarted':
-    case 'TransferPaused':
-    case 'TransferResumed':
-    case 'TransferCancelled':
-    case 'TransferCompleted':
-    case 'TransferFailed':
-      return undefined;
     default:
       return assertNever(event);
   }
 }
 
-const isJobEvent = (event: ProjectedEvent): event is ProjectedEvent & { data: { nodeId: string } } => 'nodeId' in event.data;
+type JobScopedEvent = Extract<ProjectedEvent, { data: { transferId: string; nodeId: string } }>;
+
+const isJobEvent = (event: ProjectedEvent): event is JobScopedEvent => 'transferId' in event.data && 'nodeId' in event.data;
 
 /** te_jobs: one row per (transfer, node). */
 export const jobsProjection: Projection = {

@@ -4,6 +4,11 @@ import type { SqlExecutor } from '../infra/postgres/sqlDatabase.ts';
 
 export type ProjectedEvent = DomainEvent & { metadata: EventMetadata; globalPosition: number };
 
+/** Events of a transfer or of one of its jobs (node events are not). */
+export type TransferScopedEvent = Extract<ProjectedEvent, { data: { transferId: string } }>;
+
+export const isTransferScoped = (event: ProjectedEvent): event is TransferScopedEvent => 'transferId' in event.data;
+
 /**
  * A read model built from the log. `applyBatch` gets events in log order and runs inside the
  * transaction that also moves the projection's checkpoint.

@@ -2,6 +2,7 @@ import type { Logger } from 'pino';
 import { toDomainEvents } from '../events/toDomainEvents.ts';
 import type { EventLog, LogCheckpoint, RecordedEvent, Subscription } from '../events/eventLog.ts';
 import type { SqlDatabase } from '../infra/postgres/sqlDatabase.ts';
+import { ensureCheckpoint } from './checkpoints.ts';
 import type { Projection, ProjectedEvent } from './projection.ts';
 
 export interface ProjectorDeps {
@@ -13,17 +14,6 @@ export interface ProjectorDeps {
 }
 
 export type ProjectorState = { status: 'idle' } | { status: 'running'; subscriptions: Subscription[] } | { status: 'stopped' };
-
-export async function ensureCheckpoint(db: SqlDatabase, projection: string, start: LogCheckpoint): Promise<LogCheckpoint> {
-  await db.query('INSERT INTO te_projection_checkpoints (projection, checkpoint) VALUES ($1, $2) ON CONFLICT DO NOTHING', [
-    projection,
-    start,
-  ]);
-  const { rows } = await db.query<{ checkpoint: string }>('SELECT checkpoint FROM te_projection_checkpoints WHERE projection = $1', [
-    projection,
-  ]);
-  return rows[0]!.checkpoint as LogCheckpoint;
-}
 
 export function toProjectedEvents(events: readonly RecordedEvent[]): ProjectedEvent[] {
   const domain = toDomainEvents(events);

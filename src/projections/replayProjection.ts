@@ -1,6 +1,7 @@
 import type { EventLog, LogCheckpoint } from '../events/eventLog.ts';
 import type { SqlDatabase } from '../infra/postgres/sqlDatabase.ts';
-import { applyBatch, ensureCheckpoint } from './projector.ts';
+import { ensureCheckpoint } from './checkpoints.ts';
+import { applyBatch } from './projector.ts';
 import type { Projection } from './projection.ts';
 
 /**

@@ -1,6 +1,6 @@
 import { assertNever } from '../commands/decider.ts';
 import type { SqlExecutor } from '../infra/postgres/sqlDatabase.ts';
-import type { Projection, ProjectedEvent } from './projection.ts';
+import { isTransferScoped, type Projection, type ProjectedEvent, type TransferScopedEvent } from './projection.ts';
 import { keyOf, loadRows, storeRows, type RowTable } from './rowBatch.ts';
 
 /** A te_transfers row as the projection folds it (progress is a generated column). */
@@ -38,7 +38,7 @@ const table: RowTable<TransferRow> = {
 };
 
 /** One event applied to one transfer's row; undefined means the event does not touch it. */
-export function foldTransferRow(row: TransferRow | undefined, event: ProjectedEvent): TransferRow | undefined {
+export function foldTransferRow(row: TransferRow | undefined, event: TransferScopedEvent): TransferRow | undefined {
   const at = event.metadata.occurredAt;
   if (event.type === 'TransferRequested') {
     if (row !== undefined) return row; // a replayed creation never overwrites
@@ -93,7 +93,8 @@ export function foldTransferRow(row: TransferRow | undefined, event: ProjectedEv
 export const transfersProjection: Projection = {
   name: 'transfers',
   tables: ['te_transfers'],
-  async applyBatch(tx: SqlExecutor, events: readonly ProjectedEvent[]) {
+  async applyBatch(tx: SqlExecutor, all: readonly ProjectedEvent[]) {
+    const events = all.filter(isTransferScoped);
     const keys = events.map((event) => ({ transfer_id: event.data.transferId }) as TransferRow);
     const rows = await loadRows(tx, table, keys);
     const touched = new Set<string>();

@@ -2,7 +2,7 @@ import type { Logger } from 'pino';
 import type { MessageBus } from '../bus/messageBus.ts';
 import type { EventLog, LogCheckpoint, RecordedEvent, Subscription } from '../events/eventLog.ts';
 import type { SqlDatabase } from '../infra/postgres/sqlDatabase.ts';
-import { ensureCheckpoint } from '../projections/projector.ts';
+import { advanceCheckpoint, ensureCheckpoint } from '../projections/checkpoints.ts';
 import { dispatchMessage, eventMessage } from './relayMessages.ts';
 import type { RelayTopics } from './topics.ts';
 
@@ -35,17 +35,6 @@ export function createRelay(deps: RelayDeps, options: { topics: RelayTopics; bat
     if (directives.length > 0) await deps.bus.publish(options.topics.dispatch.name, directives);
   }
 
-  async function advance(from: LogCheckpoint, to: LogCheckpoint): Promise<LogCheckpoint | undefined> {
-    const { rows } = await deps.db.query<{ checkpoint: string }>(
-      `UPDATE te_projection_checkpoints SET checkpoint = $3, updated_at = now()
-        WHERE projection = $1 AND checkpoint = $2 RETURNING checkpoint`,
-      [relayCheckpointName, from, to],
-    );
-    if (rows.length > 0) return undefined;
-    const stored = await ensureCheckpoint(deps.db, relayCheckpointName, deps.eventLog.start);
-    return stored;
-  }
-
   return {
     get state(): RelayState['status'] {
       return state.status;
@@ -59,7 +48,7 @@ export function createRelay(deps: RelayDeps, options: { topics: RelayTopics; bat
         {
           onEvents: async (events) => {
             await publish(events);
-            const moved = await advance(checkpoint!, events[events.length - 1]!.checkpoint);
+            const moved = await advanceCheckpoint(deps.db, relayCheckpointName, checkpoint!, events[events.length - 1]!.checkpoint, deps.eventLog.start);
             if (moved !== undefined) {
               deps.logger.info('relay checkpoint moved elsewhere; resuming from it');
               checkpoint = moved;

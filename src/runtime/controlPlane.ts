@@ -17,6 +17,10 @@ import { createProjector, type Projector } from '../projections/projector.ts';
 import { createTransferQueries } from '../projections/queries/transferQueries.ts';
 import { replayProjection } from '../projections/replayProjection.ts';
 import { openBus } from './openBus.ts';
+import { createJobCommands } from '../commands/jobCommands.ts';
+import { createNodeCommands } from '../commands/nodeCommands.ts';
+import { createJobAssigner } from '../processes/jobAssigner.ts';
+import { createNodeQueries } from '../projections/queries/nodeQueries.ts';
 import { openDatabase } from './openDatabase.ts';
 import type { MessageBus } from '../bus/messageBus.ts';
 import { createRelay, type Relay } from '../relay/relay.ts';
@@ -99,6 +103,11 @@ export async function createControlPlane(config: Config, deps: { logger: Logger 
       )
     : undefined;
 
+  const nodeQueries = createNodeQueries(db);
+  // Assigning jobs follows the log like the projector does, and runs where it runs.
+  const assigner = options.projector
+    ? createJobAssigner({ db, eventLog, jobs: createJobCommands(commands), nodes: nodeQueries, logger: deps.logger.child({ component: 'job-assigner' }) })
+    : undefined;
   const bus = options.bus ?? openBus(config, deps, 'control-plane');
   let relayedPosition = 0;
   const relay = options.relay
@@ -124,6 +133,7 @@ export async function createControlPlane(config: Config, deps: { logger: Logger 
     tokens,
     transfers: createTransferCommands(commands),
     queries: createTransferQueries(db),
+    nodes: { commands: createNodeCommands(commands), queries: nodeQueries },
     eventLog,
     readiness: [
       { name: 'database', check: async () => void (await db.query('SELECT 1')) },
@@ -150,6 +160,7 @@ export async function createControlPlane(config: Config, deps: { logger: Logger 
   };
   const app = await buildApp(appDeps, { bodyLimitBytes: config.bodyLimitBytes });
   await projector?.start();
+  await assigner?.start();
   await relay?.start();
 
   const plane: ControlPlane = {
@@ -171,6 +182,7 @@ export async function createControlPlane(config: Config, deps: { logger: Logger 
     async stop() {
       await app.close();
       await relay?.stop();
+      await assigner?.stop();
       await projector?.stop();
       if (options.bus === undefined) await bus.close();
       if (options.db === undefined) await db.close();

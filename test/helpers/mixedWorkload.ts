@@ -1,6 +1,7 @@
 import { TorrentEdgeError } from '../../src/errors.ts';
 import { createJobCommands } from '../../src/commands/jobCommands.ts';
 import { createTransferCommands } from '../../src/commands/transferCommands.ts';
+import { createNodeCommands } from '../../src/commands/nodeCommands.ts';
 import type { CommandDeps } from '../../src/commands/handleCommand.ts';
 import { testContext } from './commandContext.ts';
 
@@ -14,9 +15,18 @@ const mib = 1024 * 1024;
 export async function runMixedWorkload(commands: CommandDeps, options: { transfers: number; nodes: number }): Promise<{ staleRejections: number }> {
   const transfers = createTransferCommands(commands);
   const jobs = createJobCommands(commands);
+  const nodes = createNodeCommands(commands);
+  for (let n = 0; n < options.nodes; n++) {
+    const description = { labels: { pool: 'workload', rack: `r${n % 2}` }, casVolume: '/var/lib/torrentedge/cas', capacityBytes: 2 ** 40 };
+    await nodes.registerNode(`node-${n}`, description, testContext());
+    await nodes.registerNode(`node-${n}`, description, testContext()); // unchanged: no event
+    if (n === 0) await nodes.registerNode(`node-${n}`, { ...description, labels: { ...description.labels, zone: 'z1' } }, testContext());
+  }
+  // Jobs are assigned below by hand; the selector keeps the job assigner from assigning them too.
+  const targets = { kind: 'selector', labels: { pool: 'assigned-by-the-test' } } as const;
   let staleRejections = 0;
   for (let t = 0; t < options.transfers; t++) {
-    const created = await transfers.createTransfer({ source: { url: `https://origin.example/artifact-${t}.bin` }, autoStart: t % 3 !== 0 }, testContext());
+    const created = await transfers.createTransfer({ source: { url: `https://origin.example/artifact-${t}.bin` }, autoStart: t % 3 !== 0, targets: { ...targets, labels: { ...targets.labels } } }, testContext());
     const transferId = created.result.id;
     if (t % 3 === 0) await transfers.changeLifecycle(transferId, 'start', testContext());
     const pieceCount = 6 + t;

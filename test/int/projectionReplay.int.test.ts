@@ -10,6 +10,7 @@ const ordering: Record<string, string> = {
   te_transfers: 'transfer_id',
   te_jobs: 'transfer_id, node_id',
   te_chunks: 'transfer_id, node_id, chunk_index',
+  te_nodes: 'node_id',
 };
 
 async function snapshot(sql: SqlExecutor, table: string): Promise<unknown[]> {

@@ -31,7 +31,7 @@ describe('projector faults (embedded store)', () => {
       name: 'flaky',
       tables: ['seen_events'],
       async applyBatch(tx, events) {
-        for (const event of events) await tx.query('INSERT INTO seen_events VALUES ($1)', [event.data.transferId]);
+        for (const event of events) await tx.query('INSERT INTO seen_events VALUES ($1)', [(event.data as { transferId: string }).transferId]);
         if (failing) {
           failures++;
           throw new Error('disk on fire');

@@ -22,6 +22,8 @@ const fullEnv = {
   DATABASE_URL: 'postgres://te@db.internal:5432/te',
   TORRENTEDGE_API_URL: 'https://te.internal',
   TORRENTEDGE_LOG_LEVEL: 'debug',
+  KAFKA_BROKERS: 'kafka-1:9092,kafka-2:9092',
+  TORRENTEDGE_KAFKA_PARTITIONS: '12',
 };
 
 describe('loadConfig', () => {
@@ -37,6 +39,8 @@ describe('loadConfig', () => {
       apiUrl: 'http://127.0.0.1:3029',
       logLevel: 'info',
       bodyLimitBytes: 64 * 1024,
+      kafkaBrokers: undefined,
+      kafkaPartitions: 6,
     });
     assert.ok(isAbsolute(config.dataDir));
   });
@@ -52,7 +56,14 @@ describe('loadConfig', () => {
       apiUrl: 'https://te.internal',
       logLevel: 'debug',
       bodyLimitBytes: 64 * 1024,
+      kafkaBrokers: ['kafka-1:9092', 'kafka-2:9092'],
+      kafkaPartitions: 12,
     });
+  });
+
+  it('rejects malformed Kafka settings', () => {
+    assertConfigError(() => loadConfig({ KAFKA_BROKERS: 'kafka-1' }), /host:port, not "kafka-1"/);
+    assertConfigError(() => loadConfig({ TORRENTEDGE_KAFKA_PARTITIONS: '0' }), /positive integer/);
   });
 
   it('an empty variable counts as unset', () => {

@@ -1,6 +1,6 @@
 import pg from 'pg';
 import type { Logger } from 'pino';
-import type { SqlDatabase, SqlExecutor, SqlRow } from './sqlDatabase.ts';
+import type { QueryOptions, SqlDatabase, SqlExecutor, SqlRow } from './sqlDatabase.ts';
 
 // int8 (positions, revisions, fencing tokens, byte counts) as JS numbers, as PGlite returns them:
 // every such value stays far below 2^53.
@@ -28,8 +28,11 @@ export function createPgDatabase(deps: { logger: Logger }, options: PgDatabaseOp
   pool.on('error', (error) => deps.logger.error({ err: error }, 'postgres pool client error'));
 
   const executor = (client: pg.PoolClient | pg.Pool): SqlExecutor => ({
-    async query<R extends SqlRow>(sql: string, params?: readonly unknown[]) {
-      const result = await client.query<R>(sql, params as unknown[] | undefined);
+    async query<R extends SqlRow>(sql: string, params?: readonly unknown[], options?: QueryOptions) {
+      const values = params as unknown[] | undefined;
+      const result = await (options?.name === undefined
+        ? client.query<R>(sql, values)
+        : client.query<R>({ name: options.name, text: sql, ...(values === undefined ? {} : { values }) }));
       return { rows: result.rows };
     },
     async exec(sql: string) {

@@ -25,11 +25,16 @@ export async function appendToStream(
   const params = [
     streamId,
     expected,
-    events.map((event) => event.metadata.eventId),
-    events.map((event) => event.type),
-    events.map((event) => event.metadata.schemaVersion),
-    events.map((event) => JSON.stringify(event.data)),
-    events.map((event) => JSON.stringify(event.metadata)),
+    // One jsonb array, not five parallel arrays: see te_append_to_stream (migration 1).
+    JSON.stringify(
+      events.map((event) => ({
+        id: event.metadata.eventId,
+        type: event.type,
+        schemaVersion: event.metadata.schemaVersion,
+        data: event.data,
+        metadata: event.metadata,
+      })),
+    ),
     claim?.requestId ?? null,
     claim?.fingerprint ?? null,
     claim === undefined ? null : JSON.stringify(claim.result),
@@ -38,8 +43,10 @@ export async function appendToStream(
   let row: AppendRow | undefined;
   try {
     const result = await sql.query<AppendRow>(
-      'SELECT * FROM te_append_to_stream($1, $2, $3::uuid[], $4::text[], $5::integer[], $6::jsonb[], $7::jsonb[], $8, $9, $10::jsonb)',
+      'SELECT * FROM te_append_to_stream($1, $2, $3::jsonb, $4, $5, $6::jsonb)',
       params,
+      // Prepared: the hottest statement; saves about 90 µs of server CPU per append (sqlDatabase.ts).
+      { name: 'te_append_to_stream' },
     );
     row = result.rows[0];
   } catch (error) {

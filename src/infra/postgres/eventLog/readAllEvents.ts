@@ -24,6 +24,7 @@ export async function readAllEvents(sql: SqlExecutor, after: LogCheckpoint, limi
       ORDER BY transaction_id, global_position
       LIMIT $3`,
     [transactionId, globalPosition, limit],
+    { name: 'te_read_all_events' },
   );
   return rows.map(toRecordedEvent);
 }

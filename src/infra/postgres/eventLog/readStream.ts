@@ -10,6 +10,7 @@ export async function readStream(
   const { rows } = await sql.query<RecordedEventRow>(
     `SELECT ${recordedEventColumns} FROM te_events WHERE stream_id = $1 AND stream_revision >= $2 ORDER BY stream_revision`,
     [streamId, fromRevision],
+    { name: 'te_read_stream' },
   );
   const events = rows.map(toRecordedEvent);
   // With no newer events, the caller's revision stands; a stream that never existed is -1.

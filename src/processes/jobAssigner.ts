@@ -1,0 +1,83 @@
+import type { Logger } from 'pino';
+import { TorrentEdgeError } from '../errors.ts';
+import type { JobCommands } from '../commands/jobCommands.ts';
+import type { EventLog, LogCheckpoint, RecordedEvent, Subscription } from '../events/eventLog.ts';
+import type { TransferRequested } from '../events/transferEvents.ts';
+import { transferStreamId } from '../events/transferEvents.ts';
+import type { SqlDatabase } from '../infra/postgres/sqlDatabase.ts';
+import { advanceCheckpoint, ensureCheckpoint } from '../projections/checkpoints.ts';
+import type { NodeQueries } from '../projections/queries/nodeQueries.ts';
+
+export const assignerCheckpointName = 'process:job-assigner';
+
+export interface JobAssignerDeps {
+  db: SqlDatabase;
+  eventLog: EventLog;
+  jobs: JobCommands;
+  nodes: NodeQueries;
+  logger: Logger;
+}
+
+/**
+ * When a transfer starts, assigns one job per target node: every registered node, a list, or a
+ * label selector, resolved against the nodes read model. The first node (by id) seeds from the
+ * origin; the others fetch from peers. Each assignment carries a request id derived from the
+ * transfer and node, so re-running a batch after a crash is a no-op; the checkpoint moves after
+ * the batch, by compare-and-set.
+ */
+export function createJobAssigner(deps: JobAssignerDeps) {
+  let subscription: Subscription | undefined;
+  let checkpoint: LogCheckpoint | undefined;
+
+  async function assign(started: RecordedEvent): Promise<void> {
+    const transferId = (started.data as { transferId: string }).transferId;
+    const { events } = await deps.eventLog.readStream(transferStreamId(transferId));
+    const requested = events.find((event) => event.type === 'TransferRequested')?.data as TransferRequested['data'] | undefined;
+    if (requested === undefined) return;
+    const nodeIds = await deps.nodes.resolveTargets(requested.targets);
+    if (nodeIds.length === 0) deps.logger.warn({ transferId, targets: requested.targets }, 'a started transfer matches no node');
+    for (const [index, nodeId] of nodeIds.entries()) {
+      try {
+        await deps.jobs.assignJob({ transferId, nodeId }, index === 0 ? 'seed' : 'peer', {
+          requestId: `assign:${transferId}:${nodeId}`,
+          actor: 'job-assigner',
+          occurredAt: new Date().toISOString(),
+          ...(started.metadata.traceparent === undefined ? {} : { traceparent: started.metadata.traceparent }),
+        });
+      } catch (error) {
+        // The transfer ended before its jobs were assigned, or the job exists: nothing to do.
+        if (error instanceof TorrentEdgeError && (error.code === 'TE_ERR_ILLEGAL_TRANSITION' || error.code === 'TE_ERR_JOB_EXISTS')) continue;
+        throw error;
+      }
+    }
+  }
+
+  return {
+    async start(): Promise<void> {
+      checkpoint = await ensureCheckpoint(deps.db, assignerCheckpointName, deps.eventLog.start);
+      subscription = deps.eventLog.subscribe(
+        { after: checkpoint, batchSize: 100 },
+        {
+          onEvents: async (events) => {
+            // Only the first start assigns: a resumed transfer keeps its jobs.
+            for (const event of events) if (event.type === 'TransferStarted') await assign(event);
+            const last = events[events.length - 1]!.checkpoint;
+            const moved = await advanceCheckpoint(deps.db, assignerCheckpointName, checkpoint!, last, deps.eventLog.start);
+            if (moved !== undefined) {
+              checkpoint = moved;
+              return { resumeAfter: moved };
+            }
+            checkpoint = last;
+            return undefined;
+          },
+          onError: (error) => deps.logger.error({ err: error }, 'job assignment failed; retrying'),
+        },
+      );
+    },
+    async stop(): Promise<void> {
+      await subscription?.stop();
+    },
+  };
+}
+
+export type JobAssigner = ReturnType<typeof createJobAssigner>;

@@ -10,7 +10,9 @@ CREATE TABLE te_events (
   -- The appending transaction. Readers gate on it (see readAllEvents.ts): an identity value is
   -- taken at insert, not at commit, so positions alone can become visible out of order.
   transaction_id  xid8 NOT NULL DEFAULT pg_current_xact_id(),
-  stream_id       text NOT NULL,
+  -- C collation: byte order, so the (stream_id, stream_revision) index also serves prefix reads
+  -- (a transfer's stream and its job streams) without an index of its own to write on every append.
+  stream_id       text COLLATE "C" NOT NULL,
   stream_revision bigint NOT NULL,
   event_id        uuid NOT NULL UNIQUE,
   event_type      text NOT NULL,
@@ -23,9 +25,6 @@ CREATE TABLE te_events (
 
 -- Log-order reads: (transaction_id, global_position) is the order subscribers see.
 CREATE INDEX te_events_log_order ON te_events (transaction_id, global_position);
-
--- Prefix reads (a transfer's stream and all its job streams, for the audit view).
-CREATE INDEX te_events_stream_prefix ON te_events (stream_id text_pattern_ops);
 
 -- Idempotency by X-Request-ID. Written in the same statement as the events, so a request id
 -- maps to exactly one committed append across every api replica.

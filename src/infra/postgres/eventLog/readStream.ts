@@ -17,13 +17,17 @@ export async function readStream(
   return { revision: events.at(-1)?.streamRevision ?? fromRevision - 1, events };
 }
 
-const likeEscape = (value: string): string => value.replace(/[\\%_]/g, (char) => `\\${char}`);
-
+/**
+ * Prefix reads as index range scans: with stream_id in C collation, every id starting with a
+ * prefix lies in [prefix, prefix || U+10FFFF), which the (stream_id, stream_revision) index
+ * serves; starts_with() then keeps exactly the matches.
+ */
 export async function readStreamsWithPrefix(sql: SqlExecutor, prefixes: readonly string[]): Promise<RecordedEvent[]> {
   const { rows } = await sql.query<RecordedEventRow>(
-    `SELECT ${recordedEventColumns} FROM te_events WHERE stream_id LIKE ANY($1::text[])
-      ORDER BY transaction_id, global_position`,
-    [prefixes.map((prefix) => `${likeEscape(prefix)}%`)],
+    `SELECT ${recordedEventColumns} FROM unnest($1::text[]) AS p(prefix)
+       JOIN te_events e ON e.stream_id >= p.prefix AND e.stream_id < p.prefix || chr(1114111) AND starts_with(e.stream_id, p.prefix)
+      ORDER BY e.transaction_id, e.global_position`,
+    [prefixes],
   );
   return rows.map(toRecordedEvent);
 }

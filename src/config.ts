@@ -22,6 +22,8 @@ export interface Config {
   kafkaBrokers: string[] | undefined;
   /** Partitions of torrent.events and torrent.jobs.dispatch when the relay creates them. */
   kafkaPartitions: number;
+  /** OTLP/HTTP traces endpoint; undefined records no spans (trace context still passes through). */
+  otlpTracesEndpoint: string | undefined;
 }
 
 export type ConfigFlags = Partial<
@@ -39,6 +41,7 @@ export const configTable = [
   ['TORRENTEDGE_LOG_LEVEL', '--log-level', 'info', 'pino log level'],
   ['KAFKA_BROKERS', '--kafka-brokers', '(in-process bus)', 'Kafka bootstrap brokers, host:port,…'],
   ['TORRENTEDGE_KAFKA_PARTITIONS', '', '6', 'partitions of the topics the relay creates'],
+  ['OTEL_EXPORTER_OTLP_ENDPOINT', '', '(no export)', 'OTLP/HTTP collector; traces go to <endpoint>/v1/traces'],
 ] as const;
 
 export class ConfigError extends Error {
@@ -87,5 +90,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, flags: ConfigFl
     bodyLimitBytes: 64 * 1024,
     kafkaBrokers: kafkaBrokers !== undefined && kafkaBrokers.length > 0 ? kafkaBrokers : undefined,
     kafkaPartitions,
+    otlpTracesEndpoint:
+      env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT ||
+      (env.OTEL_EXPORTER_OTLP_ENDPOINT ? `${env.OTEL_EXPORTER_OTLP_ENDPOINT.replace(/\/$/, '')}/v1/traces` : undefined),
   };
 }

@@ -6,6 +6,7 @@ import { registerAuth } from './plugins/auth.ts';
 import { registerErrorHandling } from './plugins/errorHandler.ts';
 import { registerHttpMetrics } from './plugins/httpMetrics.ts';
 import { registerRequestId, requestIdFor } from './plugins/requestId.ts';
+import { registerTracing } from './plugins/tracing.ts';
 import { createValidatorCompiler } from './plugins/validation.ts';
 import { operationsRoutes } from './routes/operationsRoutes.ts';
 import { transferCommandRoutes } from './routes/transferCommandRoutes.ts';
@@ -27,6 +28,7 @@ export async function buildApp(deps: AppDeps, options: AppOptions): Promise<Fast
 
   app.setValidatorCompiler(createValidatorCompiler());
   registerErrorHandling(app);
+  registerTracing(app);
   registerRequestId(app);
   registerAuth(app, deps.tokens);
   registerHttpMetrics(app, deps.metrics);

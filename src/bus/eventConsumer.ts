@@ -2,6 +2,13 @@ import { LRUCache } from 'lru-cache';
 import type { Logger } from 'pino';
 import type { IncomingMessage, MessageBus, RunningConsumer } from './messageBus.ts';
 import { headerNames } from './eventHeaders.ts';
+import { contextFrom, inSpan, SpanKind } from '../observability/tracing.ts';
+
+const traceOf = (message: IncomingMessage) => {
+  const traceparent = message.headers[headerNames.traceparent];
+  const tracestate = message.headers[headerNames.tracestate];
+  return { ...(traceparent === undefined ? {} : { traceparent }), ...(tracestate === undefined ? {} : { tracestate }) };
+};
 
 /** Thrown by a handler for a message that can never succeed: it goes to the dead-letter topic at once. */
 export class PoisonMessageError extends Error {
@@ -84,7 +91,10 @@ export async function startEventConsumer(
       for (let attempt = 1; ; attempt++) {
         try {
           if (eventId === undefined) throw new PoisonMessageError(`no ${headerNames.eventId} header`);
-          await handle(message);
+          // The handler runs in a CONSUMER span continuing the message's trace (context.active() inside it).
+          await inSpan(`consume ${message.topic}`, { parent: contextFrom(traceOf(message)), kind: SpanKind.CONSUMER, attributes: { 'messaging.consumer.group.name': options.group } }, () =>
+            handle(message),
+          );
           handled.set(eventId, true);
           deps.onOutcome?.('handled', message);
           return;

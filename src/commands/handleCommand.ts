@@ -4,6 +4,8 @@ import { idempotencyMismatch, RevisionConflictError, TorrentEdgeError } from '..
 import { schemaVersionOf, type DomainEvent } from '../events/catalogue.ts';
 import type { EventLog, NewEvent } from '../events/eventLog.ts';
 import type { CommandContext } from '../events/metadata.ts';
+import type { Context } from '@opentelemetry/api';
+import { contextFrom, inSpan, SpanKind, traceHeadersOf } from '../observability/tracing.ts';
 import { isRejection, type Decider } from './decider.ts';
 import { loadStreamState, type StreamState, type StreamStateCache } from './streamStateCache.ts';
 
@@ -39,7 +41,7 @@ const maxAttempts = 8;
  * Read the stream, fold it, decide, append at the revision that was read. Only a revision
  * conflict is retried (another command appended in between); rejections and errors surface.
  */
-export async function handleCommand<C extends { type: string }, S, E extends DomainEvent, R>(
+export function handleCommand<C extends { type: string }, S, E extends DomainEvent, R>(
   deps: CommandDeps,
   decider: Decider<C, S, E>,
   streamId: string,
@@ -47,6 +49,22 @@ export async function handleCommand<C extends { type: string }, S, E extends Dom
   context: CommandContext & { fingerprint: string },
   toResult: (state: S) => R,
   options: { newStream?: boolean } = {},
+): Promise<CommandResult<S, R>> {
+  const attributes = { 'torrentedge.stream_id': streamId, 'torrentedge.request_id': context.requestId };
+  return inSpan(`command ${command.type}`, { parent: contextFrom(context), attributes }, (_span, traceContext) =>
+    runCommand(deps, decider, streamId, command, context, toResult, options, traceContext),
+  );
+}
+
+async function runCommand<C extends { type: string }, S, E extends DomainEvent, R>(
+  deps: CommandDeps,
+  decider: Decider<C, S, E>,
+  streamId: string,
+  command: C,
+  context: CommandContext & { fingerprint: string },
+  toResult: (state: S) => R,
+  options: { newStream?: boolean },
+  traceContext: Context,
 ): Promise<CommandResult<S, R>> {
   const observe = (outcome: CommandOutcome, code?: string) => deps.observe?.(command.type, outcome, code);
   const newId = deps.newId ?? randomUUID;
@@ -80,15 +98,19 @@ export async function handleCommand<C extends { type: string }, S, E extends Dom
         observe('unchanged');
         return { state: next, result, appended: [], duplicate: false };
       }
-      const events: NewEvent[] = decision.map((event) => ({
-        type: event.type,
-        data: event.data,
-        metadata: { ...withoutFingerprint(context), eventId: newId(), schemaVersion: schemaVersionOf(event.type) },
-      }));
       try {
-        const appended = await deps.eventLog.appendToStream(streamId, events, {
-          expectedRevision: revision === -1 ? 'no_stream' : revision,
-          idempotency: { requestId: context.requestId, fingerprint: context.fingerprint, result },
+        // The events carry the append span's context: whatever follows them continues this trace.
+        const appended = await inSpan(`append ${streamId}`, { parent: traceContext, kind: SpanKind.CLIENT }, (_span, appendContext) => {
+          const trace = traceHeadersOf(appendContext);
+          const events: NewEvent[] = decision.map((event) => ({
+            type: event.type,
+            data: event.data,
+            metadata: { ...withoutFingerprint(context), ...trace, eventId: newId(), schemaVersion: schemaVersionOf(event.type) },
+          }));
+          return deps.eventLog.appendToStream(streamId, events, {
+            expectedRevision: revision === -1 ? 'no_stream' : revision,
+            idempotency: { requestId: context.requestId, fingerprint: context.fingerprint, result },
+          });
         });
         if (appended.outcome === 'duplicate') {
           observe('duplicate');

@@ -7,6 +7,7 @@ import { transferStreamId } from '../events/transferEvents.ts';
 import type { SqlDatabase } from '../infra/postgres/sqlDatabase.ts';
 import { advanceCheckpoint, ensureCheckpoint } from '../projections/checkpoints.ts';
 import type { NodeQueries } from '../projections/queries/nodeQueries.ts';
+import { contextFrom, inSpan, traceHeadersOf } from '../observability/tracing.ts';
 
 export const assignerCheckpointName = 'process:job-assigner';
 
@@ -34,22 +35,25 @@ export function createJobAssigner(deps: JobAssignerDeps) {
     const { events } = await deps.eventLog.readStream(transferStreamId(transferId));
     const requested = events.find((event) => event.type === 'TransferRequested')?.data as TransferRequested['data'] | undefined;
     if (requested === undefined) return;
-    const nodeIds = await deps.nodes.resolveTargets(requested.targets);
-    if (nodeIds.length === 0) deps.logger.warn({ transferId, targets: requested.targets }, 'a started transfer matches no node');
-    for (const [index, nodeId] of nodeIds.entries()) {
-      try {
-        await deps.jobs.assignJob({ transferId, nodeId }, index === 0 ? 'seed' : 'peer', {
-          requestId: `assign:${transferId}:${nodeId}`,
-          actor: 'job-assigner',
-          occurredAt: new Date().toISOString(),
-          ...(started.metadata.traceparent === undefined ? {} : { traceparent: started.metadata.traceparent }),
-        });
-      } catch (error) {
-        // The transfer ended before its jobs were assigned, or the job exists: nothing to do.
-        if (error instanceof TorrentEdgeError && (error.code === 'TE_ERR_ILLEGAL_TRANSITION' || error.code === 'TE_ERR_JOB_EXISTS')) continue;
-        throw error;
+    await inSpan('assign jobs', { parent: contextFrom(started.metadata), attributes: { 'torrentedge.transfer_id': transferId } }, async (span, ctx) => {
+      const nodeIds = await deps.nodes.resolveTargets(requested.targets);
+      span.setAttribute('torrentedge.nodes', nodeIds.length);
+      if (nodeIds.length === 0) deps.logger.warn({ transferId, targets: requested.targets }, 'a started transfer matches no node');
+      for (const [index, nodeId] of nodeIds.entries()) {
+        try {
+          await deps.jobs.assignJob({ transferId, nodeId }, index === 0 ? 'seed' : 'peer', {
+            requestId: `assign:${transferId}:${nodeId}`,
+            actor: 'job-assigner',
+            occurredAt: new Date().toISOString(),
+            ...traceHeadersOf(ctx),
+          });
+        } catch (error) {
+          // The transfer ended before its jobs were assigned, or the job exists: nothing to do.
+          if (error instanceof TorrentEdgeError && (error.code === 'TE_ERR_ILLEGAL_TRANSITION' || error.code === 'TE_ERR_JOB_EXISTS')) continue;
+          throw error;
+        }
       }
-    }
+    });
   }
 
   return {

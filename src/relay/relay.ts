@@ -4,6 +4,8 @@ import type { EventLog, LogCheckpoint, RecordedEvent, Subscription } from '../ev
 import type { SqlDatabase } from '../infra/postgres/sqlDatabase.ts';
 import { advanceCheckpoint, ensureCheckpoint } from '../projections/checkpoints.ts';
 import { dispatchMessage, eventMessage } from './relayMessages.ts';
+import { ROOT_CONTEXT } from '@opentelemetry/api';
+import { contextFrom, inSpan, SpanKind, startSpan, traceHeadersOf } from '../observability/tracing.ts';
 import type { RelayTopics } from './topics.ts';
 
 export interface RelayDeps {
@@ -30,9 +32,19 @@ export function createRelay(deps: RelayDeps, options: { topics: RelayTopics; bat
   let checkpoint: LogCheckpoint | undefined;
 
   async function publish(events: readonly RecordedEvent[]): Promise<void> {
-    await deps.bus.publish(options.topics.events.name, events.map(eventMessage));
-    const directives = events.map(dispatchMessage).filter((message) => message !== undefined);
-    if (directives.length > 0) await deps.bus.publish(options.topics.dispatch.name, directives);
+    await inSpan('relay publish', { parent: ROOT_CONTEXT, kind: SpanKind.PRODUCER, attributes: { 'messaging.batch.message_count': events.length } }, () =>
+      deps.bus.publish(options.topics.events.name, events.map(eventMessage)),
+    );
+    // A directive continues its job's trace: one PRODUCER span each, whose context the message carries.
+    const assigned = events.filter((event) => event.type === 'JobAssigned');
+    if (assigned.length === 0) return;
+    const spans = assigned.map((event) => startSpan('publish JOB_ASSIGNED', { parent: contextFrom(event.metadata), kind: SpanKind.PRODUCER }));
+    try {
+      const directives = assigned.map((event, i) => dispatchMessage(event, traceHeadersOf(spans[i]!.ctx))!);
+      await deps.bus.publish(options.topics.dispatch.name, directives);
+    } finally {
+      for (const { span } of spans) span.end();
+    }
   }
 
   return {

@@ -43,8 +43,8 @@ export interface JobAssignedDirective {
   assignedAt: string;
 }
 
-/** A JobAssigned event becomes one directive for its node, keyed by node id. */
-export function dispatchMessage(event: RecordedEvent): OutgoingMessage | undefined {
+/** A JobAssigned event becomes one directive for its node, keyed by node id; `trace` replaces the event's trace context. */
+export function dispatchMessage(event: RecordedEvent, trace: { traceparent?: string; tracestate?: string } = {}): OutgoingMessage | undefined {
   if (event.type !== 'JobAssigned') return undefined;
   const data = event.data as { transferId: string; nodeId: string; role: 'seed' | 'peer' };
   const directive: JobAssignedDirective = {
@@ -56,5 +56,5 @@ export function dispatchMessage(event: RecordedEvent): OutgoingMessage | undefin
     requestId: event.metadata.requestId,
     assignedAt: event.metadata.occurredAt,
   };
-  return { key: data.nodeId, headers: { ...headersOf(event), [headerNames.eventType]: 'JOB_ASSIGNED' }, value: JSON.stringify(directive) };
+  return { key: data.nodeId, headers: { ...headersOf(event), ...trace, [headerNames.eventType]: 'JOB_ASSIGNED' }, value: JSON.stringify(directive) };
 }

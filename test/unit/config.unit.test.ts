@@ -24,6 +24,7 @@ const fullEnv = {
   TORRENTEDGE_LOG_LEVEL: 'debug',
   KAFKA_BROKERS: 'kafka-1:9092,kafka-2:9092',
   TORRENTEDGE_KAFKA_PARTITIONS: '12',
+  OTEL_EXPORTER_OTLP_ENDPOINT: 'http://collector:4318/',
 };
 
 describe('loadConfig', () => {
@@ -41,6 +42,7 @@ describe('loadConfig', () => {
       bodyLimitBytes: 64 * 1024,
       kafkaBrokers: undefined,
       kafkaPartitions: 6,
+      otlpTracesEndpoint: undefined,
     });
     assert.ok(isAbsolute(config.dataDir));
   });
@@ -58,6 +60,7 @@ describe('loadConfig', () => {
       bodyLimitBytes: 64 * 1024,
       kafkaBrokers: ['kafka-1:9092', 'kafka-2:9092'],
       kafkaPartitions: 12,
+      otlpTracesEndpoint: 'http://collector:4318/v1/traces',
     });
   });
 

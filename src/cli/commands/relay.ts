@@ -6,11 +6,13 @@ import { relayTopics } from '../../relay/topics.ts';
 import { openBus } from '../../runtime/openBus.ts';
 import { openDatabase } from '../../runtime/openDatabase.ts';
 import { stopOnSignal } from '../runUntilSignal.ts';
+import { startTracing } from '../../observability/tracing.ts';
 
 /** `torrentedge relay`: the log-to-Kafka relay as its own daemon. */
 export async function runRelay(config: Config): Promise<void> {
   const logger = createLogger({ level: config.logLevel });
   if (config.kafkaBrokers === undefined) throw new Error('the relay daemon needs KAFKA_BROKERS (the in-process bus lives inside `start`)');
+  const tracing = startTracing({ serviceName: 'torrentedge-relay', ...(config.otlpTracesEndpoint ? { otlpEndpoint: config.otlpTracesEndpoint } : {}) });
   const db = await openDatabase(config, { logger }, { migrate: true });
   const eventLog = createPgEventLog(db, { onNotifyError: (error) => logger.warn({ err: error }, 'append notification failed') });
   const bus = openBus(config, { logger }, 'relay');
@@ -24,5 +26,6 @@ export async function runRelay(config: Config): Promise<void> {
     await relay.stop();
     await bus.close();
     await db.close();
+    await tracing.shutdown();
   });
 }

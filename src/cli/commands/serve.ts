@@ -1,6 +1,7 @@
 import type { Config } from '../../config.ts';
 import { createLogger } from '../../observability/logger.ts';
 import { createControlPlane } from '../../runtime/controlPlane.ts';
+import { startTracing } from '../../observability/tracing.ts';
 import { stopOnSignal } from '../runUntilSignal.ts';
 
 /**
@@ -9,9 +10,13 @@ import { stopOnSignal } from '../runUntilSignal.ts';
  */
 export async function runControlPlane(config: Config, options: { projector: boolean; relay: boolean; banner: boolean }): Promise<void> {
   const logger = createLogger({ level: config.logLevel });
+  const tracing = startTracing({ serviceName: 'torrentedge-control-plane', ...(config.otlpTracesEndpoint ? { otlpEndpoint: config.otlpTracesEndpoint } : {}) });
   const plane = await createControlPlane(config, { logger }, { projector: options.projector, relay: options.relay });
   const url = await plane.listen();
-  stopOnSignal(logger, () => plane.stop());
+  stopOnSignal(logger, async () => {
+    await plane.stop();
+    await tracing.shutdown();
+  });
   if (!options.banner) return;
   const store = config.databaseUrl === undefined ? `embedded PostgreSQL (PGlite) in ${config.dataDir}` : 'PostgreSQL at DATABASE_URL';
   const bus = config.kafkaBrokers === undefined ? 'in-process' : `Kafka at ${config.kafkaBrokers.join(',')}`;

@@ -57,6 +57,24 @@ export function createMetrics() {
     help: 'Log head position minus the highest position the relay has published',
     registers: [registry],
   });
+  const consumedTotal = new Counter({
+    name: 'torrentedge_consumed_messages_total',
+    help: 'Messages consumed, by consumer group and outcome (handled, duplicate, retried, dead-lettered)',
+    labelNames: ['group', 'outcome'] as const,
+    registers: [registry],
+  });
+  const consumerLag = new Gauge({
+    name: 'torrentedge_consumer_lag_messages',
+    help: 'End offset minus committed offset, per consumer group, topic and partition',
+    labelNames: ['group', 'topic', 'partition'] as const,
+    registers: [registry],
+  });
+  const dispatchLatencySeconds = new Histogram({
+    name: 'torrentedge_dispatch_latency_seconds',
+    help: 'From a job being assigned to its directive being handled by the node',
+    buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+    registers: [registry],
+  });
   const staleFencingTokens = new Counter({
     name: 'torrentedge_stale_fencing_token_rejections_total',
     help: 'Job commands rejected for carrying a superseded fencing token',
@@ -74,6 +92,9 @@ export function createMetrics() {
     relayPublishedTotal,
     relayDirectivesTotal,
     relayLagEvents,
+    consumedTotal,
+    consumerLag,
+    dispatchLatencySeconds,
     staleFencingTokens,
   };
 }

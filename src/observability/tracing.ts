@@ -1,4 +1,16 @@
-import { context, propagation, ROOT_CONTEXT, SpanKind, SpanStatusCode, trace, type Attributes, type Context, type Span } from '@opentelemetry/api';
+import {
+  context,
+  defaultTextMapGetter,
+  defaultTextMapSetter,
+  propagation,
+  ROOT_CONTEXT,
+  SpanKind,
+  SpanStatusCode,
+  trace,
+  type Attributes,
+  type Context,
+  type Span,
+} from '@opentelemetry/api';
 import { W3CTraceContextPropagator } from '@opentelemetry/core';
 import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
 import { resourceFromAttributes } from '@opentelemetry/resources';
@@ -40,6 +52,10 @@ export function startTracing(options: TracingOptions): Tracing {
 
 const tracer = () => trace.getTracer('torrentedge');
 
+// Our own W3C propagator rather than the global one: the context must pass through events and
+// messages even in a process that registered no tracing at all (an embedding, a test).
+const w3c = new W3CTraceContextPropagator();
+
 export interface TraceHeaders {
   traceparent?: string;
   tracestate?: string;
@@ -48,13 +64,13 @@ export interface TraceHeaders {
 /** The context a W3C traceparent (from a header or event metadata) names; the root when absent. */
 export function contextFrom(headers: TraceHeaders): Context {
   if (headers.traceparent === undefined) return ROOT_CONTEXT;
-  return propagation.extract(ROOT_CONTEXT, { ...headers });
+  return w3c.extract(ROOT_CONTEXT, { ...headers }, defaultTextMapGetter);
 }
 
 /** W3C headers for a context, to put in event metadata or message headers. */
 export function traceHeadersOf(ctx: Context): TraceHeaders {
   const carrier: Record<string, string> = {};
-  propagation.inject(ctx, carrier);
+  w3c.inject(ctx, carrier, defaultTextMapSetter);
   return {
     ...(carrier.traceparent === undefined ? {} : { traceparent: carrier.traceparent }),
     ...(carrier.tracestate === undefined ? {} : { tracestate: carrier.tracestate }),

@@ -61,10 +61,14 @@ DECLARE
   v_current bigint;
   v_next    bigint;
 BEGIN
+  -- The request id first: a concurrent command with the same id waits here until the first one
+  -- commits (then this one answers with its result) or rolls back (then this one goes on).
   IF p_request_id IS NOT NULL THEN
-    SELECT k.fingerprint, k.result INTO stored_fingerprint, stored_result
-      FROM te_idempotency_keys k WHERE k.request_id = p_request_id;
-    IF FOUND THEN
+    INSERT INTO te_idempotency_keys (request_id, fingerprint, stream_id, result)
+      VALUES (p_request_id, p_fingerprint, p_stream_id, p_result) ON CONFLICT DO NOTHING;
+    IF NOT FOUND THEN
+      SELECT k.fingerprint, k.result INTO stored_fingerprint, stored_result
+        FROM te_idempotency_keys k WHERE k.request_id = p_request_id;
       outcome := CASE WHEN stored_fingerprint = p_fingerprint THEN 'duplicate' ELSE 'idempotency_mismatch' END;
       RETURN NEXT;
       RETURN;
@@ -75,33 +79,25 @@ BEGIN
   IF NOT FOUND THEN
     v_current := -1;
   END IF;
+  v_next := v_current + jsonb_array_length(p_events);
   IF p_expected_revision IS NOT NULL AND v_current <> p_expected_revision THEN
     outcome := 'revision_conflict';
-    stream_revision := v_current;
-    RETURN NEXT;
-    RETURN;
-  END IF;
-
-  v_next := v_current + jsonb_array_length(p_events);
-  IF v_current = -1 THEN
+  ELSIF v_current = -1 THEN
     INSERT INTO te_streams (stream_id, revision) VALUES (p_stream_id, v_next) ON CONFLICT DO NOTHING;
     IF NOT FOUND THEN -- another transaction created the stream since our read
       outcome := 'revision_conflict';
-      stream_revision := v_current;
-      RETURN NEXT;
-      RETURN;
     END IF;
   ELSE
     UPDATE te_streams SET revision = v_next WHERE stream_id = p_stream_id;
   END IF;
-
-  IF p_request_id IS NOT NULL THEN
-    -- Waits for a concurrent holder of the same key; if it committed, abort this whole append.
-    INSERT INTO te_idempotency_keys (request_id, fingerprint, stream_id, result)
-      VALUES (p_request_id, p_fingerprint, p_stream_id, p_result) ON CONFLICT DO NOTHING;
-    IF NOT FOUND THEN
-      RAISE EXCEPTION 'request id % was used by a concurrent command', p_request_id USING ERRCODE = 'TE001';
+  IF outcome = 'revision_conflict' THEN
+    -- Nothing is appended, so the request id is not used up: release it.
+    IF p_request_id IS NOT NULL THEN
+      DELETE FROM te_idempotency_keys WHERE request_id = p_request_id;
     END IF;
+    stream_revision := v_current;
+    RETURN NEXT;
+    RETURN;
   END IF;
 
   WITH inserted AS (
@@ -119,5 +115,38 @@ BEGIN
   outcome := 'appended';
   stream_revision := v_next;
   RETURN NEXT;
+END;
+$$;
+
+-- Several appends, to different or the same streams, in one statement and so one commit: the
+-- adapter batches the appends that queue up while a batch is in flight (group commit in the
+-- application). Each append keeps its own outcome; streams are locked in stream-id order so two
+-- batches cannot deadlock on streams. p_appends: [{ streamId, expectedRevision, events,
+-- requestId, fingerprint, result }, ...]; the rows come back with the index of their append.
+CREATE FUNCTION te_append_batch(p_appends jsonb) RETURNS TABLE (
+  append_index       integer,
+  outcome            text,
+  stream_revision    bigint,
+  last_position      bigint,
+  stored_fingerprint text,
+  stored_result      jsonb
+) LANGUAGE plpgsql AS $$
+DECLARE
+  v_append jsonb;
+  v_index  integer;
+BEGIN
+  FOR v_append, v_index IN
+    SELECT a.item, a.ordinal::integer - 1
+      FROM jsonb_array_elements(p_appends) WITH ORDINALITY AS a(item, ordinal)
+     ORDER BY a.item->>'streamId' COLLATE "C", a.ordinal
+  LOOP
+    append_index := v_index;
+    SELECT r.outcome, r.stream_revision, r.last_position, r.stored_fingerprint, r.stored_result
+      INTO outcome, stream_revision, last_position, stored_fingerprint, stored_result
+      FROM te_append_to_stream(
+        v_append->>'streamId', (v_append->>'expectedRevision')::bigint, v_append->'events',
+        v_append->>'requestId', v_append->>'fingerprint', v_append->'result') AS r;
+    RETURN NEXT;
+  END LOOP;
 END;
 $$;

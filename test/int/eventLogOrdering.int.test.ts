@@ -34,7 +34,7 @@ describe('event log ordering under out-of-order commits (PostgreSQL)', () => {
 
     // A takes the lower position and stays uncommitted while B takes a higher one and commits.
     const transactionA = database.db.transaction(async (tx) => {
-      await appendToStream(tx, 'order-a', [event('A')], { expectedRevision: 'no_stream' });
+      await appendToStream(tx, { streamId: 'order-a', events: [event('A')], expectedRevision: 'no_stream' });
       earlyAppended.open();
       await release.opened;
     });
@@ -67,7 +67,7 @@ describe('event log ordering under out-of-order commits (PostgreSQL)', () => {
     const release = gate();
     // C takes its transaction id first (at its first write) and holds it; D appends and commits.
     const transactionC = database.db.transaction(async (tx) => {
-      await appendToStream(tx, 'order-c', [event('C')], { expectedRevision: 'no_stream' });
+      await appendToStream(tx, { streamId: 'order-c', events: [event('C')], expectedRevision: 'no_stream' });
       firstAppended.open();
       await release.opened;
     });

@@ -2,7 +2,7 @@ import type { EventLog, LogCheckpoint } from '../../../events/eventLog.ts';
 import { startCatchUpSubscription } from '../../catchUpSubscription.ts';
 import type { SqlDatabase } from '../sqlDatabase.ts';
 import { createAppendNotifier } from './appendNotifier.ts';
-import { appendToStream } from './appendToStream.ts';
+import { createAppendBatcher } from './appendBatcher.ts';
 import { readAllEvents } from './readAllEvents.ts';
 import { encodeCheckpoint } from './recordedEventRow.ts';
 import { readStream, readStreamsWithPrefix } from './readStream.ts';
@@ -12,7 +12,7 @@ export const eventsChannel = 'te_events';
 /** The event log on PostgreSQL or PGlite (same SQL, same migrations). */
 export function createPgEventLog(
   db: SqlDatabase,
-  options: { safetyPollMs?: number; onNotifyError?: (error: unknown) => void } = {},
+  options: { safetyPollMs?: number; onNotifyError?: (error: unknown) => void; maxAppendsInFlight?: number } = {},
 ): EventLog {
   const start = encodeCheckpoint('0', 0);
   const listeners = new Set<(position: number | undefined) => void>();
@@ -20,6 +20,7 @@ export function createPgEventLog(
     for (const each of listeners) each(position);
   };
   const notifier = createAppendNotifier(db, eventsChannel, options.onNotifyError ?? (() => undefined));
+  const batcher = createAppendBatcher(db, { maxInFlight: options.maxAppendsInFlight ?? 4, maxBatch: 50 });
   let sharedListen: Promise<() => Promise<void>> | undefined;
 
   // One LISTEN connection per log, fanned out to every subscription in this process.
@@ -49,7 +50,7 @@ export function createPgEventLog(
   return {
     start,
     async appendToStream(streamId, events, appendOptions) {
-      const result = await appendToStream(db, streamId, events, appendOptions);
+      const result = await batcher.append({ streamId, events, ...appendOptions });
       if (result.outcome === 'appended') {
         wakeLocal(result.lastPosition); // subscribers in this process, without a round trip
         notifier.notify(result.lastPosition); // and in every other process

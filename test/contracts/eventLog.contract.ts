@@ -2,7 +2,8 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import { RevisionConflictError, TorrentEdgeError } from '../../src/errors.ts';
-import type { EventLog, NewEvent, RecordedEvent } from '../../src/events/eventLog.ts';
+import type { EventLog, RecordedEvent } from '../../src/events/eventLog.ts';
+import { newEvent } from '../helpers/newEvent.ts';
 import { waitFor } from '../helpers/waitFor.ts';
 
 export interface EventLogUnderTest {
@@ -10,13 +11,6 @@ export interface EventLogUnderTest {
   close(): Promise<void>;
 }
 
-function newEvent(type: string, data: Record<string, unknown> = {}, requestId = randomUUID()): NewEvent {
-  return {
-    type,
-    data,
-    metadata: { eventId: randomUUID(), requestId, actor: 'contract', occurredAt: new Date().toISOString(), schemaVersion: 1 },
-  };
-}
 
 const stream = (label: string) => `contract-${label}-${randomUUID()}`;
 

@@ -6,20 +6,16 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { devBrokerOptions, startDevBroker, stopDevBroker, type DevBrokerOptions } from '../../scripts/kafka/devBroker.ts';
 import type { IncomingMessage, RunningConsumer } from '../../src/bus/messageBus.ts';
-import type { NewEvent } from '../../src/events/eventLog.ts';
 import { createKafkaBus } from '../../src/infra/kafka/kafkaBus.ts';
 import { createPgEventLog } from '../../src/infra/postgres/eventLog/pgEventLog.ts';
 import { silentLogger } from '../../src/observability/logger.ts';
 import { createRelay } from '../../src/relay/relay.ts';
 import { relayTopics } from '../../src/relay/topics.ts';
 import { createTestDatabase, type TestDatabase } from '../helpers/testDatabase.ts';
+import { transferStarted } from '../helpers/newEvent.ts';
 import { waitFor } from '../helpers/waitFor.ts';
 
-const event = (transferId: string): NewEvent => ({
-  type: 'TransferStarted',
-  data: { transferId },
-  metadata: { eventId: randomUUID(), requestId: randomUUID(), actor: 'test', occurredAt: new Date().toISOString(), schemaVersion: 1 },
-});
+const event = (transferId: string) => transferStarted(transferId);
 
 describe('relay across a Kafka broker restart (a broker of its own)', () => {
   let database: TestDatabase;

@@ -2,27 +2,17 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import type { IncomingMessage, RunningConsumer } from '../../src/bus/messageBus.ts';
-import type { NewEvent } from '../../src/events/eventLog.ts';
 import { createKafkaBus } from '../../src/infra/kafka/kafkaBus.ts';
 import { createPgEventLog } from '../../src/infra/postgres/eventLog/pgEventLog.ts';
 import { silentLogger } from '../../src/observability/logger.ts';
 import { startCliProcess, type ServerProcess } from '../helpers/serverProcess.ts';
 import { createTestDatabase, type TestDatabase } from '../helpers/testDatabase.ts';
 import { testKafkaBrokers } from '../helpers/testKafka.ts';
+import { transferStarted } from '../helpers/newEvent.ts';
 import { waitFor } from '../helpers/waitFor.ts';
 
-const started = (transferId: string, requestId: string): NewEvent => ({
-  type: 'TransferStarted',
-  data: { transferId },
-  metadata: {
-    eventId: randomUUID(),
-    requestId,
-    actor: 'test',
-    occurredAt: new Date().toISOString(),
-    schemaVersion: 1,
-    traceparent: '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01',
-  },
-});
+const started = (transferId: string, requestId: string) =>
+  transferStarted(transferId, { requestId, traceparent: '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01' });
 
 describe('relay: kill -9 mid-stream (PostgreSQL, Kafka)', () => {
   let database: TestDatabase;

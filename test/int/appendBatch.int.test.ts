@@ -1,18 +1,13 @@
 import assert from 'node:assert/strict';
-import { randomUUID } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import type { TorrentEdgeError } from '../../src/errors.ts';
 import { RevisionConflictError } from '../../src/errors.ts';
-import type { NewEvent } from '../../src/events/eventLog.ts';
 import { appendBatch } from '../../src/infra/postgres/eventLog/appendToStream.ts';
 import { createPgEventLog } from '../../src/infra/postgres/eventLog/pgEventLog.ts';
+import { newEvent } from '../helpers/newEvent.ts';
 import { createTestStore, type TestDatabase, type TestStore } from '../helpers/testDatabase.ts';
 
-const event = (type: string): NewEvent => ({
-  type,
-  data: {},
-  metadata: { eventId: randomUUID(), requestId: randomUUID(), actor: 'test', occurredAt: new Date().toISOString(), schemaVersion: 1 },
-});
+const event = (type: string) => newEvent(type);
 
 for (const store of ['postgres', 'pglite'] as const satisfies readonly TestStore[]) {
   describe(`te_append_batch (${store})`, () => {

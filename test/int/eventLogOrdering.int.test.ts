@@ -1,17 +1,13 @@
 import assert from 'node:assert/strict';
-import { randomUUID } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
-import type { NewEvent, RecordedEvent } from '../../src/events/eventLog.ts';
+import type { RecordedEvent } from '../../src/events/eventLog.ts';
 import { appendToStream } from '../../src/infra/postgres/eventLog/appendToStream.ts';
 import { createPgEventLog } from '../../src/infra/postgres/eventLog/pgEventLog.ts';
 import { createTestDatabase, type TestDatabase } from '../helpers/testDatabase.ts';
+import { newEvent } from '../helpers/newEvent.ts';
 import { waitFor } from '../helpers/waitFor.ts';
 
-const event = (type: string): NewEvent => ({
-  type,
-  data: {},
-  metadata: { eventId: randomUUID(), requestId: randomUUID(), actor: 'test', occurredAt: new Date().toISOString(), schemaVersion: 1 },
-});
+const event = (type: string) => newEvent(type);
 
 /** A promise with its resolve, to hold a transaction open until the test lets it go. */
 function gate() {

@@ -1,19 +1,16 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
-import type { NewEvent, RecordedEvent } from '../../src/events/eventLog.ts';
+import type { RecordedEvent } from '../../src/events/eventLog.ts';
 import { createPgEventLog } from '../../src/infra/postgres/eventLog/pgEventLog.ts';
 import { createPgDatabase } from '../../src/infra/postgres/pgDatabase.ts';
 import type { SqlDatabase } from '../../src/infra/postgres/sqlDatabase.ts';
 import { silentLogger } from '../../src/observability/logger.ts';
 import { createTestDatabase, type TestDatabase } from '../helpers/testDatabase.ts';
+import { newEvent } from '../helpers/newEvent.ts';
 import { waitFor } from '../helpers/waitFor.ts';
 
-const event = (type: string): NewEvent => ({
-  type,
-  data: {},
-  metadata: { eventId: randomUUID(), requestId: randomUUID(), actor: 'test', occurredAt: new Date().toISOString(), schemaVersion: 1 },
-});
+const event = (type: string) => newEvent(type);
 
 const terminate = (db: SqlDatabase, where: string) =>
   db.query(`SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid() AND ${where}`);

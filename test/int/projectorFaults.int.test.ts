@@ -1,19 +1,15 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
-import type { NewEvent } from '../../src/events/eventLog.ts';
 import { createPgEventLog } from '../../src/infra/postgres/eventLog/pgEventLog.ts';
 import { silentLogger } from '../../src/observability/logger.ts';
 import type { Projection } from '../../src/projections/projection.ts';
 import { createProjector } from '../../src/projections/projector.ts';
 import { createTestPglite, type TestDatabase } from '../helpers/testDatabase.ts';
+import { transferStarted } from '../helpers/newEvent.ts';
 import { waitFor } from '../helpers/waitFor.ts';
 
-const started = (transferId: string): NewEvent => ({
-  type: 'TransferStarted',
-  data: { transferId },
-  metadata: { eventId: randomUUID(), requestId: randomUUID(), actor: 'test', occurredAt: new Date().toISOString(), schemaVersion: 1 },
-});
+const started = (transferId: string) => transferStarted(transferId);
 
 describe('projector faults (embedded store)', () => {
   let database: TestDatabase;

@@ -26,6 +26,10 @@ export function createPgDatabase(deps: { logger: Logger }, options: PgDatabaseOp
   });
   // An idle client that loses its connection emits on the pool; unhandled, it would crash the process.
   pool.on('error', (error) => deps.logger.error({ err: error }, 'postgres pool client error'));
+  // A client whose server connection dies emits 'error', possibly after it was handed back to
+  // the pool and discarded; with no listener at that moment the process would crash. So every
+  // client gets one for its whole life.
+  pool.on('connect', (client) => client.on('error', (error) => deps.logger.warn({ err: error }, 'postgres connection lost')));
 
   const executor = (client: pg.PoolClient | pg.Pool): SqlExecutor => ({
     async query<R extends SqlRow>(sql: string, params?: readonly unknown[], options?: QueryOptions) {
@@ -42,12 +46,10 @@ export function createPgDatabase(deps: { logger: Logger }, options: PgDatabaseOp
 
   async function withClient<T>(fn: (client: pg.PoolClient) => Promise<T>): Promise<T> {
     const client = await pool.connect();
-    // A checked-out client whose connection dies emits 'error' besides rejecting the query; with
-    // no listener that would crash the process. Note it, and discard the client on release.
+    // A connection that dies while checked out: discard the client on release.
     let broken: Error | undefined;
     const onError = (error: Error) => {
       broken = error;
-      deps.logger.warn({ err: error }, 'postgres connection lost during a transaction');
     };
     client.on('error', onError);
     try {

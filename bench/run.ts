@@ -9,6 +9,7 @@ export interface Benchmark {
 
 const benchmarks: Record<string, () => Promise<Benchmark>> = {
   'control-plane': () => import('./controlPlane.ts'),
+  relay: () => import('./relay.ts'),
 };
 
 function usage(): string {

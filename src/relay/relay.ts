@@ -1,5 +1,5 @@
 import type { Logger } from 'pino';
-import type { MessageBus } from '../bus/messageBus.ts';
+import type { MessageBus, OutgoingMessage } from '../bus/messageBus.ts';
 import type { EventLog, LogCheckpoint, RecordedEvent, Subscription } from '../events/eventLog.ts';
 import type { SqlDatabase } from '../infra/postgres/sqlDatabase.ts';
 import { advanceCheckpoint, ensureCheckpoint } from '../projections/checkpoints.ts';
@@ -19,6 +19,30 @@ export interface RelayDeps {
 
 export const relayCheckpointName = 'relay:bus';
 
+// Kafka refuses a produce request over the broker's message.max.bytes (1 MiB by default), and
+// kafkajs does not retry that: a batch of 5,000 events wedged the relay. Sends stay well below.
+const maxSendBytes = 512 * 1024;
+
+/** Splits messages into runs whose keys, values and headers add up to at most `maxBytes` (one message may exceed it alone). */
+export function chunkByBytes(messages: readonly OutgoingMessage[], maxBytes: number): OutgoingMessage[][] {
+  const chunks: OutgoingMessage[][] = [];
+  let current: OutgoingMessage[] = [];
+  let bytes = 0;
+  for (const message of messages) {
+    let size = Buffer.byteLength(message.key) + Buffer.byteLength(message.value);
+    for (const [name, value] of Object.entries(message.headers)) size += name.length + Buffer.byteLength(value);
+    if (current.length > 0 && bytes + size > maxBytes) {
+      chunks.push(current);
+      current = [];
+      bytes = 0;
+    }
+    current.push(message);
+    bytes += size;
+  }
+  if (current.length > 0) chunks.push(current);
+  return chunks;
+}
+
 export type RelayState = { status: 'idle' } | { status: 'running'; subscription: Subscription } | { status: 'stopped' };
 
 /**
@@ -32,9 +56,9 @@ export function createRelay(deps: RelayDeps, options: { topics: RelayTopics; bat
   let checkpoint: LogCheckpoint | undefined;
 
   async function publish(events: readonly RecordedEvent[]): Promise<void> {
-    await inSpan('relay publish', { parent: ROOT_CONTEXT, kind: SpanKind.PRODUCER, attributes: { 'messaging.batch.message_count': events.length } }, () =>
-      deps.bus.publish(options.topics.events.name, events.map(eventMessage)),
-    );
+    await inSpan('relay publish', { parent: ROOT_CONTEXT, kind: SpanKind.PRODUCER, attributes: { 'messaging.batch.message_count': events.length } }, async () => {
+      for (const chunk of chunkByBytes(events.map(eventMessage), maxSendBytes)) await deps.bus.publish(options.topics.events.name, chunk);
+    });
     // A directive continues its job's trace: one PRODUCER span each, whose context the message carries.
     const assigned = events.filter((event) => event.type === 'JobAssigned');
     if (assigned.length === 0) return;

@@ -79,3 +79,24 @@ describe('event log ordering under out-of-order commits (PostgreSQL)', () => {
     assert.deepEqual((await everything()).map((e) => e.type), ['C', 'D']);
   });
 });
+
+describe('event log order across transaction ids of different lengths (PostgreSQL)', () => {
+  let database: TestDatabase;
+  before(async () => (database = await createTestDatabase()));
+  after(() => database.drop());
+
+  it('pages numerically by transaction id: 99999 before 100000, nothing skipped', async () => {
+    // Rows as two old transactions wrote them; their ids are settled (far below the server's xmin).
+    await database.db.query(
+      `INSERT INTO te_events (transaction_id, stream_id, stream_revision, event_id, event_type, schema_version, data, metadata)
+       SELECT t.xid::xid8, 'digits-' || t.n, 0, gen_random_uuid(), 'TransferStarted', 1, '{}', '{}'
+         FROM (VALUES ('99999', 1), ('99999', 2), ('100000', 3), ('100000', 4)) AS t(xid, n)`,
+    );
+    const log = createPgEventLog(database.db);
+    const first = await log.readAll({ limit: 2 });
+    const second = await log.readAll({ after: first[1]!.checkpoint, limit: 2 });
+    const third = await log.readAll({ after: second[1]?.checkpoint ?? first[1]!.checkpoint, limit: 2 });
+    assert.deepEqual([...first, ...second].map((e) => e.streamId), ['digits-1', 'digits-2', 'digits-3', 'digits-4']);
+    assert.deepEqual(third, []);
+  });
+});

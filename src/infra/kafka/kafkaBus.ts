@@ -74,7 +74,11 @@ export function createKafkaBus(deps: { logger: Logger }, options: KafkaBusOption
       await consumer.connect();
       await consumer.subscribe({ topics: [...consumerOptions.topics], fromBeginning: consumerOptions.fromBeginning });
       await consumer.run({
-        // kafkajs commits an offset only after eachMessage resolved; a rejection is retried.
+        // An offset counts as handled only after eachMessage resolved (a rejection is retried), and
+        // handled offsets are committed once a second and on disconnect. Committing after every
+        // batch, kafkajs's default, waited a commit round trip per partition before each fetch:
+        // append-to-consume p99 fell from about 100 ms to about 20 ms (npm run bench -- relay).
+        autoCommitInterval: 1000,
         eachMessage: async ({ topic, partition, message }) => {
           const headers: Record<string, string> = {};
           for (const [name, value] of Object.entries(message.headers ?? {})) {

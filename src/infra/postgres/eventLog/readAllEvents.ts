@@ -21,7 +21,10 @@ export async function readAllEvents(sql: SqlExecutor, after: LogCheckpoint, limi
     `SELECT ${recordedEventColumns} FROM te_events
       WHERE (transaction_id, global_position) > ($1::xid8, $2::bigint)
         AND transaction_id < pg_snapshot_xmin(pg_current_snapshot())
-      ORDER BY transaction_id, global_position
+      -- Qualified: a bare transaction_id here would be the text alias of the select list, which
+      -- sorts '100000' before '99999', skips events across such a boundary, and cannot use the
+      -- index (every batch sorted the whole backlog: 5,600 → 15,600 events/s relayed once fixed).
+      ORDER BY te_events.transaction_id, te_events.global_position
       LIMIT $3`,
     [transactionId, globalPosition, limit],
     { name: 'te_read_all_events' },

@@ -113,6 +113,7 @@ export function createInProcessBus(): MessageBus {
       wakeAll(); // a new member takes its share from the next message on
       return {
         async stop() {
+          if (member.stopping) return;
           member.stopping = true;
           wakeAll();
           while (member.inFlight > 0) await nextWake();

@@ -20,9 +20,9 @@ import { parseOptions, usage, type ControlPlaneBenchOptions } from './controlPla
 import { createClients, runChunkProgressPhase, runCreatePhase, runLifecyclePhase, warmUp, type PhaseDeps } from './controlPlane/phases.ts';
 import { connectProjectionLagProbe } from './controlPlane/projectionLagProbe.ts';
 import { buildReport, formatReport, type ControlPlaneReport } from './controlPlane/report.ts';
-import { createCleanupStack } from './lib/cleanupStack.ts';
+import type { createCleanupStack } from './lib/cleanupStack.ts';
 import { describeMachine } from './lib/machine.ts';
-import { trapInterruptions } from './lib/trapInterruptions.ts';
+import { runBench } from './lib/benchMain.ts';
 import { withTimeout } from './lib/withTimeout.ts';
 
 const warmUpSeconds = 1;
@@ -31,31 +31,8 @@ const drainTimeoutMs = 30_000;
 // Progress goes to stderr in every mode, so stdout carries only the result.
 const log = (message: string): void => console.error(`[bench control-plane] ${message}`);
 
-export async function main(args: string[]): Promise<number> {
-  let options: ControlPlaneBenchOptions;
-  try {
-    options = parseOptions(args, process.env);
-  } catch (error) {
-    console.error(`${error instanceof Error ? error.message : String(error)}\n\n${usage}`);
-    return 2;
-  }
-  if (options.help) {
-    console.log(usage);
-    return 0;
-  }
-
-  const interruptions = trapInterruptions(log);
-  const cleanup = createCleanupStack(log);
-  try {
-    const report = await measure(options, interruptions.signal, cleanup);
-    console.log(options.json ? JSON.stringify(report) : formatReport(report));
-    return 0;
-  } catch (error) {
-    return interruptions.exitCodeFor(error);
-  } finally {
-    await cleanup.runAll();
-    interruptions.release();
-  }
+export function main(args: string[]): Promise<number> {
+  return runBench({ log, usage, parseOptions, measure, formatReport }, args);
 }
 
 async function measure(

@@ -14,9 +14,9 @@ import { createPgDatabase } from '../src/infra/postgres/pgDatabase.ts';
 import { silentLogger } from '../src/observability/logger.ts';
 import { createRelay } from '../src/relay/relay.ts';
 import { createBenchDatabase, serverVersion } from './controlPlane/benchDatabase.ts';
-import { createCleanupStack } from './lib/cleanupStack.ts';
+import type { createCleanupStack } from './lib/cleanupStack.ts';
 import { describeMachine } from './lib/machine.ts';
-import { trapInterruptions } from './lib/trapInterruptions.ts';
+import { runBench } from './lib/benchMain.ts';
 import { preAppend } from './relay/events.ts';
 import { benchTopics, connectBenchAdmin, ensureBroker } from './relay/kafka.ts';
 import { measureLatency } from './relay/latency.ts';
@@ -35,32 +35,8 @@ const throughputTimeoutMs = 90_000;
 const log = (message: string): void => console.error(`[bench relay] ${message}`);
 const seconds = (since: number): string => `${((performance.now() - since) / 1000).toFixed(1)} s`;
 
-export async function main(args: string[]): Promise<number> {
-  let options: RelayBenchOptions;
-  try {
-    options = parseOptions(args, process.env);
-  } catch (error) {
-    console.error(`${error instanceof Error ? error.message : String(error)}\n\n${usage}`);
-    return 2;
-  }
-  if (options.help) {
-    console.log(usage);
-    return 0;
-  }
-
-  const interruptions = trapInterruptions(log);
-  const cleanup = createCleanupStack(log);
-  try {
-    const report = await measure(options, interruptions.signal, cleanup);
-    console.log(options.json ? JSON.stringify(report) : formatReport(report));
-    return 0;
-  } catch (error) {
-    return interruptions.exitCodeFor(error);
-  } finally {
-    log('cleaning up');
-    await cleanup.runAll();
-    interruptions.release();
-  }
+export function main(args: string[]): Promise<number> {
+  return runBench({ log, usage, parseOptions, measure, formatReport }, args);
 }
 
 async function measure(options: RelayBenchOptions, signal: AbortSignal, cleanup: ReturnType<typeof createCleanupStack>): Promise<RelayReport> {

@@ -1,4 +1,5 @@
 import { parseArgs } from 'node:util';
+import { positive } from '../lib/positiveOption.ts';
 
 export interface ControlPlaneBenchOptions {
   concurrency: number;
@@ -29,14 +30,6 @@ environment:
   BENCH_DATABASE_URL  server to create the database on
                       (default postgres://postgres@127.0.0.1:5432/postgres)`;
 
-function positive(name: string, value: string | undefined, fallback: number, integer: boolean): number {
-  if (value === undefined) return fallback;
-  const number = Number(value);
-  if (!Number.isFinite(number) || number <= 0 || (integer && !Number.isInteger(number))) {
-    throw new Error(`--${name} must be a positive ${integer ? 'integer' : 'number'}, not "${value}"`);
-  }
-  return number;
-}
 
 /** Throws on an unknown flag or a bad value; the caller prints usage. */
 export function parseOptions(args: string[], env: NodeJS.ProcessEnv): ControlPlaneBenchOptions {

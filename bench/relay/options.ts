@@ -1,4 +1,5 @@
 import { parseArgs } from 'node:util';
+import { positive } from '../lib/positiveOption.ts';
 
 export interface RelayBenchOptions {
   /** Events pre-appended for the throughput phase. */
@@ -47,14 +48,6 @@ environment:
   KAFKA_BROKERS       broker to use (default 127.0.0.1:9092); when nothing answers there, the
                       bench starts the dev broker (scripts/kafka/devBroker.ts) on a temp dir`;
 
-function positive(name: string, value: string | undefined, fallback: number, integer: boolean): number {
-  if (value === undefined) return fallback;
-  const number = Number(value);
-  if (!Number.isFinite(number) || number <= 0 || (integer && !Number.isInteger(number))) {
-    throw new Error(`--${name} must be a positive ${integer ? 'integer' : 'number'}, not "${value}"`);
-  }
-  return number;
-}
 
 /** Throws on an unknown flag or a bad value; the caller prints usage. */
 export function parseOptions(args: string[], env: NodeJS.ProcessEnv): RelayBenchOptions {

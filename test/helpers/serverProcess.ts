@@ -17,7 +17,9 @@ export interface ServerProcess {
 
 /** Runs `torrentedge <command>` as a child process on this Node.js and waits until it listens. */
 export function startServerProcess(command: 'start' | 'serve', env: Record<string, string>): Promise<ServerProcess> {
-  return startCliProcess(command, env, /Server listening at (http:\/\/127\.0\.0\.1:\d+)/);
+  // `start` is ready once its banner (one write, after the listen log line) is out, `serve` once it listens.
+  const ready = command === 'start' ? /TorrentEdge control plane on (http:\/\/127\.0\.0\.1:\d+)/ : /Server listening at (http:\/\/127\.0\.0\.1:\d+)/;
+  return startCliProcess(command, env, ready);
 }
 
 /** Runs `torrentedge <command>` and waits until its output matches `ready` (group 1, if any, becomes `url`). */

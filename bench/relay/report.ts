@@ -1,3 +1,4 @@
+import type { RelayBenchOptions } from './options.ts';
 import { summarizeLatencies } from '../lib/latency.ts';
 import type { CpuUse } from '../lib/cpuMeter.ts';
 import type { Machine } from '../lib/machine.ts';
@@ -9,7 +10,8 @@ export const goals = { eventsPerSecond: 20_000, p99LatencyMs: 100 } as const;
 
 export type RelayMachine = Machine & { postgres: string; kafka: { brokers: string[]; startedByBench: boolean } };
 
-export interface RelayReport {
+/** The run's settings come from its options; everything else is measured. */
+export interface RelayReport extends Pick<RelayBenchOptions, 'events' | 'rate' | 'seconds' | 'batchSize' | 'partitions' | 'wakeUp'> {
   benchmark: 'relay';
   date: string;
   /** Throughput phase: events published by the relay per second, from the log start. */
@@ -48,12 +50,6 @@ export interface RelayReport {
   achievedRate: number;
   maxScheduleSlipMs: number;
   duplicatesConsumed: number;
-  events: number;
-  rate: number;
-  seconds: number;
-  batchSize: number;
-  partitions: number;
-  wakeUp: 'in-process' | 'notify';
   messageValueBytes: number;
   messageHeaderBytes: number;
   goals: typeof goals;

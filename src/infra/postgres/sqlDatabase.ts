@@ -32,16 +32,3 @@ export interface SqlDatabase extends SqlExecutor {
   listen(channel: string, onNotify: (payload: string) => void): Promise<() => Promise<void>>;
   close(): Promise<void>;
 }
-
-/** SQLSTATE codes we translate; see https://www.postgresql.org/docs/current/errcodes-appendix.html */
-export const SqlState = {
-  uniqueViolation: '23505',
-  duplicateDatabase: '42P04',
-} as const;
-
-export function sqlStateOf(error: unknown): string | undefined {
-  if (typeof error === 'object' && error !== null && 'code' in error && typeof error.code === 'string') {
-    return error.code;
-  }
-  return undefined;
-}

@@ -1,0 +1,21 @@
+// The names webrtc-polyfill exports, all undefined: there is no WebRTC in this process.
+export const RTCPeerConnection = undefined;
+export const RTCSessionDescription = undefined;
+export const RTCIceCandidate = undefined;
+export const RTCIceTransport = undefined;
+export const RTCDataChannel = undefined;
+export const RTCSctpTransport = undefined;
+export const RTCDtlsTransport = undefined;
+export const RTCCertificate = undefined;
+export const MediaStream = undefined;
+export const MediaStreamTrack = undefined;
+export const MediaStreamTrackEvent = undefined;
+export const RTCPeerConnectionIceEvent = undefined;
+export const RTCDataChannelEvent = undefined;
+export const RTCTrackEvent = undefined;
+export const RTCError = undefined;
+export const RTCErrorEvent = undefined;
+export const RTCRtpTransceiver = undefined;
+export const RTCRtpReceiver = undefined;
+export const RTCRtpSender = undefined;
+export default {};

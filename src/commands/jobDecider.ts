@@ -20,7 +20,8 @@ export type JobState =
 /** What the job's transfer looks like when the command is decided, read by the command handler. */
 export interface TransferContext {
   status: TransferStatus;
-  manifest: TransferManifest | null;
+  /** What a job decision needs of the manifest: its size, to check chunk indexes and count bytes. */
+  manifest: Pick<TransferManifest, 'totalBytes' | 'pieceLength' | 'pieceCount'> | null;
 }
 
 type JobKey = { transferId: string; nodeId: string };
@@ -64,7 +65,7 @@ function checkToken(state: ActiveJob, fencingToken: number): Decision<never> | u
   return undefined;
 }
 
-function pieceBytes(manifest: TransferManifest, index: number): number {
+function pieceBytes(manifest: NonNullable<TransferContext['manifest']>, index: number): number {
   const start = index * manifest.pieceLength;
   return Math.min(manifest.pieceLength, manifest.totalBytes - start);
 }

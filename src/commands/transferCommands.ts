@@ -5,7 +5,18 @@ import { transferStreamId } from '../events/transferEvents.ts';
 import type { CommandContext } from '../events/metadata.ts';
 import { fingerprintOf, handleCommand, type CommandDeps, type CommandResult } from './handleCommand.ts';
 import { parseMagnetUri } from './magnetUri.ts';
-import { transferDecider, type TransferCommand, type TransferManifest, type TransferState } from './transferDecider.ts';
+import { transferDecider, type TransferCommand, type TransferState } from './transferDecider.ts';
+import type { ArtifactFile } from '../events/transferEvents.ts';
+import { summarizeSegmentInfo } from './segmentInfo.ts';
+
+/** A manifest as published; a single-file artifact in one segment may leave out the last two. */
+export interface ManifestInput {
+  totalBytes: number;
+  pieceLength: number;
+  pieceCount: number;
+  segmentPieces?: number;
+  files?: ArtifactFile[];
+}
 
 /** What a caller asks for; exactly one of `magnetURI` and `source`. */
 export interface CreateTransferInput {
@@ -125,9 +136,32 @@ export function createTransferCommands(deps: CommandDeps & { newTransferId?: () 
       return run(transferId, command, { command: action, transferId, reason }, context);
     },
 
-    async publishManifest(transferId: string, manifest: TransferManifest, context: CommandContext) {
-      const command: TransferCommand = { type: 'PublishManifest', data: { transferId, ...manifest } };
+    async publishManifest(transferId: string, manifest: ManifestInput, context: CommandContext) {
+      const { totalBytes, pieceLength, pieceCount } = manifest;
+      const layout = {
+        totalBytes,
+        pieceLength,
+        pieceCount,
+        segmentPieces: manifest.segmentPieces ?? pieceCount,
+        files: manifest.files ?? [{ path: 'artifact', length: totalBytes }],
+      };
+      const command: TransferCommand = { type: 'PublishManifest', data: { transferId, ...layout } };
       return run(transferId, command, { command: 'publishManifest', transferId, manifest }, context);
+    },
+
+    /** One segment's torrent info and piece SHA-256s; the info hash is computed from the info given. */
+    async publishSegment(transferId: string, segmentIndex: number, segment: { info: string; pieceSha256: string[] }, context: CommandContext) {
+      const { infoHash, ...torrent } = summarizeSegmentInfo(segment.info);
+      const command: TransferCommand = {
+        type: 'PublishManifestSegment',
+        data: { transferId, segmentIndex, infoHash, info: segment.info, pieceSha256: segment.pieceSha256, torrent },
+      };
+      return run(transferId, command, { command: 'publishSegment', transferId, segmentIndex, segment }, context);
+    },
+
+    async completeManifest(transferId: string, files: Array<ArtifactFile & { sha256: string }>, context: CommandContext) {
+      const command: TransferCommand = { type: 'CompleteManifest', data: { transferId, files } };
+      return run(transferId, command, { command: 'completeManifest', transferId, files }, context);
     },
   };
 }

@@ -1,13 +1,19 @@
-import type { TransferEvent, TransferRequested } from '../events/transferEvents.ts';
+import type { ArtifactFile, TransferEvent, TransferRequested } from '../events/transferEvents.ts';
 import { assertNever, reject, type Decider, type Decision } from './decider.ts';
+import {
+  decideCompleteManifest,
+  decidePublishManifest,
+  decidePublishSegment,
+  evolveManifest,
+  type ManifestLayout,
+  type ManifestSegment,
+  type SegmentTorrentFacts,
+  type TransferManifest,
+} from './manifestDecisions.ts';
+
+export type { TransferManifest } from './manifestDecisions.ts';
 
 export type TransferStatus = 'requested' | 'running' | 'paused' | 'completed' | 'failed' | 'cancelled';
-
-export interface TransferManifest {
-  totalBytes: number;
-  pieceLength: number;
-  pieceCount: number;
-}
 
 export type TransferState =
   | { status: 'none' }
@@ -15,7 +21,12 @@ export type TransferState =
 
 export type TransferCommand =
   | { type: 'RequestTransfer'; data: TransferRequested['data'] & { autoStart: boolean } }
-  | { type: 'PublishManifest'; data: TransferManifest & { transferId: string } }
+  | { type: 'PublishManifest'; data: ManifestLayout & { transferId: string } }
+  | {
+      type: 'PublishManifestSegment';
+      data: ManifestSegment & { transferId: string; segmentIndex: number; torrent: SegmentTorrentFacts };
+    }
+  | { type: 'CompleteManifest'; data: { transferId: string; files: Array<ArtifactFile & { sha256: string }> } }
   | { type: 'StartTransfer'; data: { transferId: string } }
   | { type: 'PauseTransfer'; data: { transferId: string } }
   | { type: 'ResumeTransfer'; data: { transferId: string } }
@@ -32,7 +43,7 @@ function illegal(command: TransferCommand, state: TransferState): Decision<Trans
   if (state.status === 'none') {
     return reject('TE_ERR_TRANSFER_NOT_FOUND', `transfer ${command.data.transferId} does not exist`);
   }
-  const verb = command.type === 'PublishManifest' ? 'publish the manifest of' : command.type.replace('Transfer', '').toLowerCase();
+  const verb = command.type.includes('Manifest') ? 'change the manifest of' : command.type.replace('Transfer', '').toLowerCase();
   return reject('TE_ERR_ILLEGAL_TRANSITION', `cannot ${verb} transfer ${command.data.transferId}: it is ${state.status}`);
 }
 
@@ -46,27 +57,23 @@ function requestTransfer(command: Extract<TransferCommand, { type: 'RequestTrans
   return events;
 }
 
-function publishManifest(command: Extract<TransferCommand, { type: 'PublishManifest' }>, state: TransferState): Decision<TransferEvent> {
+/** The manifest grows while the transfer has not ended: layout first, then segments, then file digests. */
+function manifestStep(
+  command: Extract<TransferCommand, { type: 'PublishManifest' | 'PublishManifestSegment' | 'CompleteManifest' }>,
+  state: TransferState,
+): Decision<TransferEvent> {
   if (state.status === 'none' || isTerminalTransferStatus(state.status)) return illegal(command, state);
-  const { transferId, totalBytes, pieceLength, pieceCount } = command.data;
-  if (state.manifest !== null) {
-    const same =
-      state.manifest.totalBytes === totalBytes &&
-      state.manifest.pieceLength === pieceLength &&
-      state.manifest.pieceCount === pieceCount;
-    return same ? [] : reject('TE_ERR_MANIFEST_CONFLICT', `transfer ${transferId} already has a different manifest`);
+  const { transferId } = command.data;
+  switch (command.type) {
+    case 'PublishManifest':
+      return decidePublishManifest(transferId, command.data, state.manifest);
+    case 'PublishManifestSegment':
+      return decidePublishSegment(transferId, command.data, state.manifest);
+    case 'CompleteManifest':
+      return decideCompleteManifest(transferId, command.data.files, state.manifest);
+    default:
+      return assertNever(command);
   }
-  if (!Number.isSafeInteger(totalBytes) || totalBytes <= 0) {
-    return reject('TE_ERR_VALIDATION', `a manifest needs a positive whole number of bytes, not ${totalBytes}`);
-  }
-  // BitTorrent pieces are a power of two of at least 16 KiB.
-  if (!Number.isSafeInteger(pieceLength) || pieceLength < 1 || (pieceLength & (pieceLength - 1)) !== 0) {
-    return reject('TE_ERR_VALIDATION', `piece length must be a power of two, not ${pieceLength}`);
-  }
-  if (pieceCount !== Math.ceil(totalBytes / pieceLength)) {
-    return reject('TE_ERR_VALIDATION', `a manifest of ${totalBytes} bytes in ${pieceLength}-byte pieces has ${Math.ceil(totalBytes / pieceLength)} pieces, not ${pieceCount}`);
-  }
-  return [{ type: 'ManifestPublished', data: { transferId, totalBytes, pieceLength, pieceCount } }];
 }
 
 /** A lifecycle step allowed only from some statuses. */
@@ -86,7 +93,9 @@ export function decideTransfer(command: TransferCommand, state: TransferState): 
     case 'RequestTransfer':
       return requestTransfer(command, state);
     case 'PublishManifest':
-      return publishManifest(command, state);
+    case 'PublishManifestSegment':
+    case 'CompleteManifest':
+      return manifestStep(command, state);
     case 'StartTransfer':
       return transition(command, state, ['requested'], { type: 'TransferStarted', data: { transferId } });
     case 'PauseTransfer':
@@ -116,10 +125,10 @@ export function evolveTransfer(state: TransferState, event: TransferEvent): Tran
   }
   if (state.status === 'none') return state; // events before creation cannot exist; ignore defensively
   switch (event.type) {
-    case 'ManifestPublished': {
-      const { totalBytes, pieceLength, pieceCount } = event.data;
-      return { ...state, manifest: { totalBytes, pieceLength, pieceCount } };
-    }
+    case 'ManifestPublished':
+    case 'ManifestSegmentPublished':
+    case 'ManifestCompleted':
+      return { ...state, manifest: evolveManifest(state.manifest, event) };
     case 'TransferStarted':
     case 'TransferResumed':
       return { ...state, status: 'running' };

@@ -16,7 +16,15 @@ interface CatalogueEntry {
 
 export const eventCatalogue: Record<DomainEventType, CatalogueEntry> = {
   TransferRequested: { schemaVersion: 1, upcasters: {} },
-  ManifestPublished: { schemaVersion: 1, upcasters: {} },
+  ManifestPublished: {
+    schemaVersion: 2,
+    upcasters: {
+      // v1 described one file in one segment.
+      1: (data) => ({ ...data, segmentPieces: data.pieceCount, files: [{ path: 'artifact', length: data.totalBytes }] }),
+    },
+  },
+  ManifestSegmentPublished: { schemaVersion: 1, upcasters: {} },
+  ManifestCompleted: { schemaVersion: 1, upcasters: {} },
   TransferStarted: { schemaVersion: 1, upcasters: {} },
   TransferPaused: { schemaVersion: 1, upcasters: {} },
   TransferResumed: { schemaVersion: 1, upcasters: {} },

@@ -22,9 +22,44 @@ export type TransferRequested = {
   };
 };
 
+/** One file of an artifact: a range of the artifact's byte stream (files concatenated in manifest order). */
+export interface ArtifactFile {
+  /** A relative POSIX path, checked by isSafeArtifactPath: never absolute, never `..`. */
+  path: string;
+  length: number;
+}
+
+/**
+ * The artifact's layout, published by the seed as soon as it knows the size: the stream is cut
+ * into `pieceLength` pieces (= CAS chunks), and every `segmentPieces` pieces form one segment
+ * torrent, published as soon as the seed has hashed it (schema v2; v1 had one implicit segment
+ * and one file).
+ */
 export type ManifestPublished = {
   type: 'ManifestPublished';
-  data: { transferId: string; totalBytes: number; pieceLength: number; pieceCount: number };
+  data: {
+    transferId: string;
+    totalBytes: number;
+    pieceLength: number;
+    pieceCount: number;
+    segmentPieces: number;
+    files: ArtifactFile[];
+  };
+};
+
+/**
+ * One segment's hashes: the SHA-256 of each of its pieces (what nodes verify against) and the
+ * BitTorrent v1 info dictionary (bencoded, base64) whose SHA-1 piece hashes the swarm speaks.
+ */
+export type ManifestSegmentPublished = {
+  type: 'ManifestSegmentPublished';
+  data: { transferId: string; segmentIndex: number; infoHash: string; info: string; pieceSha256: string[] };
+};
+
+/** Every segment is published and every file's whole-file SHA-256 is known: nodes may materialize. */
+export type ManifestCompleted = {
+  type: 'ManifestCompleted';
+  data: { transferId: string; files: Array<ArtifactFile & { sha256: string }> };
 };
 
 export type TransferStarted = { type: 'TransferStarted'; data: { transferId: string } };
@@ -37,6 +72,8 @@ export type TransferFailed = { type: 'TransferFailed'; data: { transferId: strin
 export type TransferEvent =
   | TransferRequested
   | ManifestPublished
+  | ManifestSegmentPublished
+  | ManifestCompleted
   | TransferStarted
   | TransferPaused
   | TransferResumed

@@ -81,6 +81,8 @@ export function foldTransferRow(row: TransferRow | undefined, event: TransferSco
       return { ...row, nodes_completed: row.nodes_completed + 1, updated_at: at };
     case 'JobFailed':
       return { ...row, nodes_failed: row.nodes_failed + 1, updated_at: at };
+    case 'ManifestSegmentPublished':
+    case 'ManifestCompleted':
     case 'JobLeaseGranted':
     case 'JobAbandoned':
       return undefined;

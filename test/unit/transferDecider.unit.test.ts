@@ -29,13 +29,19 @@ const ev = {
 } as const satisfies Record<string, TransferEvent>;
 
 const manifest = { totalBytes: 10_000, pieceLength: 4096, pieceCount: 3 };
-const manifestPublished: TransferEvent = { type: 'ManifestPublished', data: { transferId, ...manifest } };
+/** One segment and one file: the shape of a single-file artifact. */
+const layout = (m: { totalBytes: number; pieceLength: number; pieceCount: number }) => ({
+  ...m,
+  segmentPieces: m.pieceCount,
+  files: [{ path: 'model.bin', length: m.totalBytes }],
+});
+const manifestPublished: TransferEvent = { type: 'ManifestPublished', data: { transferId, ...layout(manifest) } };
 
 const cmd = {
   request: (autoStart: boolean): TransferCommand => ({ type: 'RequestTransfer', data: { ...requestedData, autoStart } }),
   publish: (m: { totalBytes: number; pieceLength: number; pieceCount: number }): TransferCommand => ({
     type: 'PublishManifest',
-    data: { transferId, ...m },
+    data: { transferId, ...layout(m) },
   }),
   start: { type: 'StartTransfer', data: { transferId } },
   pause: { type: 'PauseTransfer', data: { transferId } },
@@ -138,7 +144,7 @@ describe('transferDecider', () => {
       step(cmd.pause, [ev.paused]);
       step(cmd.resume, [ev.resumed]);
       step(cmd.complete, [ev.completed]);
-      assert.deepEqual(given(transferDecider, history).state, { status: 'completed', transferId, manifest });
+      assert.deepEqual(given(transferDecider, history).state, { status: 'completed', transferId, manifest: { ...layout(manifest), segments: [], fileDigests: null } });
     });
   });
 
@@ -159,7 +165,7 @@ describe('transferDecider', () => {
       it(`is recorded on a ${label} transfer`, () => {
         const state = given(transferDecider, history).when(cmd.publish(manifest)).then([manifestPublished]);
         assert.ok(state.status !== 'none');
-        assert.deepEqual(state.manifest, manifest);
+        assert.deepEqual(state.manifest, { ...layout(manifest), segments: [], fileDigests: null });
       });
     }
 
@@ -198,7 +204,7 @@ describe('transferDecider', () => {
       const exact = { totalBytes: 8192, pieceLength: 4096, pieceCount: 2 };
       given(transferDecider, [ev.requested])
         .when(cmd.publish(exact))
-        .then([{ type: 'ManifestPublished', data: { transferId, ...exact } }]);
+        .then([{ type: 'ManifestPublished', data: { transferId, ...layout(exact) } }]);
     });
 
     it('a zero piece length is TE_ERR_VALIDATION', () => {

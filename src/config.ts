@@ -1,4 +1,5 @@
-import { resolve } from 'node:path';
+import { hostname } from 'node:os';
+import { join, resolve } from 'node:path';
 
 /**
  * The one place that reads the environment. Flags (from the CLI) win over the environment,
@@ -24,10 +25,36 @@ export interface Config {
   kafkaPartitions: number;
   /** OTLP/HTTP traces endpoint; undefined records no spans (trace context still passes through). */
   otlpTracesEndpoint: string | undefined;
+  /** Redis for fenced leases; undefined means the in-process lease manager. */
+  redisUrl: string | undefined;
+  /** Signs per-transfer announce keys; undefined means a secret generated under dataDir. */
+  trackerSecret: Buffer | undefined;
+  worker: WorkerConfig;
+}
+
+/** What `torrentedge worker` needs to know about its node. */
+export interface WorkerConfig {
+  nodeId: string;
+  labels: Record<string, string>;
+  /** The node's CAS volume (one per node; leases are per volume and transfer). */
+  casDir: string;
+  /** TCP port for BitTorrent peers; 0 picks a free one. */
+  torrentPort: number;
+  /** The node's bearer token (scope "node", subject node:<id>); falls back to TORRENTEDGE_TOKEN. */
+  token: string | undefined;
+  capacityBytes: number;
+  /** Peer traffic caps in bytes per second (the origin read is not capped); undefined is no cap. */
+  downloadLimitBytes: number | undefined;
+  uploadLimitBytes: number | undefined;
+  /** How long a job's lease outlives a silent worker: the takeover delay after a crash. */
+  leaseTtlMs: number;
 }
 
 export type ConfigFlags = Partial<
-  Record<'port' | 'host' | 'data-dir' | 'database-url' | 'token' | 'tokens-file' | 'api-url' | 'log-level' | 'kafka-brokers', string>
+  Record<
+    'port' | 'host' | 'data-dir' | 'database-url' | 'token' | 'tokens-file' | 'api-url' | 'log-level' | 'kafka-brokers' | 'node-id' | 'labels' | 'cas-dir' | 'torrent-port',
+    string
+  >
 >;
 
 export const configTable = [
@@ -42,6 +69,16 @@ export const configTable = [
   ['KAFKA_BROKERS', '--kafka-brokers', '(in-process bus)', 'Kafka bootstrap brokers, host:port,…'],
   ['TORRENTEDGE_KAFKA_PARTITIONS', '', '6', 'partitions of the topics the relay creates'],
   ['OTEL_EXPORTER_OTLP_ENDPOINT', '', '(no export)', 'OTLP/HTTP collector; traces go to <endpoint>/v1/traces'],
+  ['REDIS_URL', '', '(in-process leases)', 'Redis for fenced leases, redis://host:port'],
+  ['TORRENTEDGE_TRACKER_SECRET', '', '(generated)', 'hex secret (≥ 32 bytes) that signs announce keys'],
+  ['TORRENTEDGE_NODE_ID', '--node-id', '(hostname)', 'worker: this node\'s id'],
+  ['TORRENTEDGE_NODE_LABELS', '--labels', '(none)', 'worker: labels, zone=a,rack=r1'],
+  ['TORRENTEDGE_CAS_DIR', '--cas-dir', '<data-dir>/cas', 'worker: the CAS volume'],
+  ['TORRENTEDGE_TORRENT_PORT', '--torrent-port', '0 (any)', 'worker: TCP port for peers'],
+  ['TORRENTEDGE_NODE_TOKEN', '', '(TORRENTEDGE_TOKEN)', 'worker: the node token'],
+  ['TORRENTEDGE_DOWNLOAD_LIMIT', '', '(none)', 'worker: cap on bytes/s fetched from peers'],
+  ['TORRENTEDGE_UPLOAD_LIMIT', '', '(none)', 'worker: cap on bytes/s served to peers'],
+  ['TORRENTEDGE_LEASE_TTL_MS', '', '15000', 'worker: job lease time-to-live (takeover delay after a crash)'],
 ] as const;
 
 export class ConfigError extends Error {
@@ -52,6 +89,34 @@ function parsePort(value: string): number {
   const port = /^\d{1,5}$/.test(value) ? Number(value) : Number.NaN;
   if (!Number.isInteger(port) || port < 0 || port > 65_535) throw new ConfigError(`port must be 0..65535, not "${value}"`);
   return port;
+}
+
+function parseLabels(text: string | undefined): Record<string, string> {
+  const labels: Record<string, string> = {};
+  for (const pair of (text ?? '').split(',').map((part) => part.trim()).filter(Boolean)) {
+    const match = /^([a-z0-9][a-z0-9./_-]{0,62})=(.{0,63})$/.exec(pair);
+    if (match === null) throw new ConfigError(`node labels are key=value,…; "${pair}" is not`);
+    labels[match[1]!] = match[2]!;
+  }
+  return labels;
+}
+
+function parseRate(variable: string, text: string | undefined): number | undefined {
+  if (text === undefined) return undefined;
+  if (!/^\d{1,15}$/.test(text) || Number(text) < 1) throw new ConfigError(`${variable} is a positive number of bytes per second, not "${text}"`);
+  return Number(text);
+}
+
+function parseLeaseTtl(text: string): number {
+  const ttl = /^\d{1,9}$/.test(text) ? Number(text) : Number.NaN;
+  if (!(ttl >= 1000)) throw new ConfigError(`TORRENTEDGE_LEASE_TTL_MS is at least 1000 (ms), not "${text}"`);
+  return ttl;
+}
+
+function parseSecret(text: string | undefined): Buffer | undefined {
+  if (text === undefined) return undefined;
+  if (!/^([0-9a-f]{2}){32,}$/i.test(text)) throw new ConfigError('TORRENTEDGE_TRACKER_SECRET must be at least 64 hex digits');
+  return Buffer.from(text, 'hex');
 }
 
 const levels = new Set(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']);
@@ -78,10 +143,15 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, flags: ConfigFl
   const partitionsText = env.TORRENTEDGE_KAFKA_PARTITIONS || '6';
   const kafkaPartitions = /^\d{1,4}$/.test(partitionsText) ? Number(partitionsText) : Number.NaN;
   if (!(kafkaPartitions >= 1)) throw new ConfigError(`TORRENTEDGE_KAFKA_PARTITIONS must be a positive integer, not "${partitionsText}"`);
+  const dataDir = resolve(pick('data-dir', 'TORRENTEDGE_DATA_DIR') ?? './.torrentedge');
+  const redisUrl = env.REDIS_URL || undefined;
+  if (redisUrl !== undefined && !/^rediss?:\/\//.test(redisUrl)) throw new ConfigError('REDIS_URL must be a redis:// or rediss:// URL');
+  const nodeId = pick('node-id', 'TORRENTEDGE_NODE_ID') ?? hostname();
+  if (!/^[A-Za-z0-9][A-Za-z0-9_.:-]{0,127}$/.test(nodeId)) throw new ConfigError(`node id "${nodeId}" must be 1–128 of letters, digits and _.:- (starting with a letter or digit)`);
   return {
     port,
     host,
-    dataDir: resolve(pick('data-dir', 'TORRENTEDGE_DATA_DIR') ?? './.torrentedge'),
+    dataDir,
     adminToken: pick('token', 'TORRENTEDGE_TOKEN'),
     tokensFile: pick('tokens-file', 'TORRENTEDGE_TOKENS_FILE'),
     databaseUrl,
@@ -93,5 +163,18 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, flags: ConfigFl
     otlpTracesEndpoint:
       env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT ||
       (env.OTEL_EXPORTER_OTLP_ENDPOINT ? `${env.OTEL_EXPORTER_OTLP_ENDPOINT.replace(/\/$/, '')}/v1/traces` : undefined),
+    redisUrl,
+    trackerSecret: parseSecret(env.TORRENTEDGE_TRACKER_SECRET || undefined),
+    worker: {
+      nodeId,
+      labels: parseLabels(pick('labels', 'TORRENTEDGE_NODE_LABELS')),
+      casDir: resolve(pick('cas-dir', 'TORRENTEDGE_CAS_DIR') ?? join(dataDir, 'cas')),
+      torrentPort: parsePort(pick('torrent-port', 'TORRENTEDGE_TORRENT_PORT') ?? '0'),
+      token: env.TORRENTEDGE_NODE_TOKEN || pick('token', 'TORRENTEDGE_TOKEN'),
+      capacityBytes: 2 ** 40,
+      downloadLimitBytes: parseRate('TORRENTEDGE_DOWNLOAD_LIMIT', env.TORRENTEDGE_DOWNLOAD_LIMIT || undefined),
+      uploadLimitBytes: parseRate('TORRENTEDGE_UPLOAD_LIMIT', env.TORRENTEDGE_UPLOAD_LIMIT || undefined),
+      leaseTtlMs: parseLeaseTtl(env.TORRENTEDGE_LEASE_TTL_MS || '15000'),
+    },
   };
 }

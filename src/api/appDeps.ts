@@ -6,6 +6,9 @@ import type { TransferQueries } from '../projections/queries/transferQueries.ts'
 import type { NodeCommands } from '../commands/nodeCommands.ts';
 import type { NodeQueries } from '../projections/queries/nodeQueries.ts';
 import type { TokenStore } from './auth/tokens.ts';
+import type { JobCommands } from '../commands/jobCommands.ts';
+import type { HeartbeatRegistry } from './heartbeats.ts';
+import type { TrackerDeps } from '../tracker/tracker.ts';
 
 export interface ReadinessCheck {
   name: string;
@@ -20,6 +23,8 @@ export interface AppDeps {
   transfers: TransferCommands;
   queries: TransferQueries;
   nodes: { commands: NodeCommands; queries: NodeQueries };
+  jobs: JobCommands;
+  heartbeats: HeartbeatRegistry;
   eventLog: EventLog;
   readiness: readonly ReadinessCheck[];
   /** Rebuilds one read model from the log; absent where this process owns no projections. */
@@ -27,6 +32,8 @@ export interface AppDeps {
   clock?: () => Date;
   /** Refreshes gauges that are read at scrape time (log head, relay lag). */
   beforeScrape?: () => Promise<void>;
+  /** The private swarm's tracker (GET /tracker/:key/announce); absent, the route is not served. */
+  tracker?: TrackerDeps;
 }
 
 export interface AppOptions {

@@ -12,6 +12,10 @@ import { operationsRoutes } from './routes/operationsRoutes.ts';
 import { transferCommandRoutes } from './routes/transferCommandRoutes.ts';
 import { transferQueryRoutes } from './routes/transferQueryRoutes.ts';
 import { nodeRoutes } from './routes/nodeRoutes.ts';
+import { jobRoutes } from './routes/jobRoutes.ts';
+import { manifestRoutes } from './routes/manifestRoutes.ts';
+import { torrentRoutes } from './routes/torrentRoutes.ts';
+import { trackerRoutes } from './routes/trackerRoutes.ts';
 import packageJson from '../../package.json' with { type: 'json' };
 
 /** The api as a fastify instance, not listening: tests inject(), the server module listens. */
@@ -24,6 +28,8 @@ export async function buildApp(deps: AppDeps, options: AppOptions): Promise<Fast
     // Every request's log lines carry `requestId`, the X-Request-ID the caller sent or we generated.
     logController: new LogController({ requestIdLogLabel: 'requestId' }),
     bodyLimit: options.bodyLimitBytes,
+    // Announce keys are one path segment carrying the node id (up to 128 characters): past the default 100.
+    routerOptions: { maxParamLength: 256 },
   }).withTypeProvider<TypeBoxTypeProvider>();
 
   app.setValidatorCompiler(createValidatorCompiler());
@@ -46,6 +52,10 @@ export async function buildApp(deps: AppDeps, options: AppOptions): Promise<Fast
   await app.register(transferCommandRoutes(deps));
   await app.register(transferQueryRoutes(deps));
   await app.register(nodeRoutes(deps));
+  await app.register(jobRoutes(deps));
+  await app.register(manifestRoutes(deps));
+  await app.register(torrentRoutes(deps));
+  if (deps.tracker !== undefined) await app.register(trackerRoutes({ ...deps, tracker: deps.tracker }));
 
   app.get('/api/openapi.json', { schema: { hide: true } }, async () => app.swagger());
   return app;

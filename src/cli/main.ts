@@ -7,6 +7,8 @@ import { runReplay } from './commands/replay.ts';
 import { runControlPlane } from './commands/serve.ts';
 import { runRelay } from './commands/relay.ts';
 import { runStatus } from './commands/status.ts';
+import { runWorker } from './commands/worker.ts';
+import { runDemoCommand } from './commands/demo.ts';
 
 const usage = `torrentedge <command> [options]
 
@@ -14,6 +16,10 @@ Commands:
   start                      control plane (api, projector, relay) on embedded defaults, or on DATABASE_URL / KAFKA_BROKERS
   serve [--no-projector]     the api for production (DATABASE_URL), with the projector unless told not to
   relay                      mirror the event log into Kafka (KAFKA_BROKERS) and dispatch job directives
+  worker [--node-id ID] [--labels k=v,…] [--cas-dir DIR]
+                             one node's worker: fenced leases, webtorrent over the CAS, reports to the api
+  demo [--nodes N] [--size SIZE] [--json]
+                             control plane, N local workers and an HTTP origin: one artifact to every node
   migrate                    apply the SQL migrations
   replay --projection NAME   rebuild a read model from the log (transfers, jobs, chunks, all)
   create (--magnet URI | --url URL) [--name N] [--auto-start] [--nodes a,b] [--request-id ID]
@@ -33,6 +39,10 @@ const configOptions = {
   'api-url': { type: 'string' },
   'log-level': { type: 'string' },
   'kafka-brokers': { type: 'string' },
+  'node-id': { type: 'string' },
+  labels: { type: 'string' },
+  'cas-dir': { type: 'string' },
+  'torrent-port': { type: 'string' },
 } as const;
 
 async function main(argv: string[]): Promise<number> {
@@ -55,6 +65,7 @@ async function main(argv: string[]): Promise<number> {
       nodes: { type: 'string' },
       'request-id': { type: 'string' },
       json: { type: 'boolean', default: false },
+      size: { type: 'string' },
     },
   });
   const flags: ConfigFlags = Object.fromEntries(Object.keys(configOptions).flatMap((key) => {
@@ -72,6 +83,11 @@ async function main(argv: string[]): Promise<number> {
       return -1;
     case 'relay':
       await runRelay(config);
+      return -1;
+    case 'demo':
+      return runDemoCommand({ nodes: values.nodes, size: values.size, json: values.json });
+    case 'worker':
+      await runWorker(config);
       return -1;
     case 'migrate':
       await runMigrate(config);

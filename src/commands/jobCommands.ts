@@ -8,6 +8,7 @@ import { loadStreamState } from './streamStateCache.ts';
 import { jobDecider, type JobCommand, type JobState, type TransferContext } from './jobDecider.ts';
 import { transferDecider, type TransferState } from './transferDecider.ts';
 import type { TransferEvent } from '../events/transferEvents.ts';
+import type { JobEvent } from '../events/jobEvents.ts';
 
 export interface JobCommandResult {
   transferId: string;
@@ -63,6 +64,10 @@ export function createJobCommands(deps: CommandDeps) {
     );
 
   return {
+    /** The job as its stream says now (for checks such as "does this node seed the transfer"). */
+    async currentJob(key: JobKey): Promise<JobState> {
+      return (await loadStreamState<JobState, JobEvent>(deps.eventLog, deps.cache, jobDecider, jobStreamId(key.transferId, key.nodeId))).state;
+    },
     async assignJob(key: JobKey, role: 'seed' | 'peer', context: CommandContext) {
       const transfer = await transferContext(key.transferId);
       return run(key, { type: 'AssignJob', data: { ...key, role }, transfer }, context);

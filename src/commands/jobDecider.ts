@@ -11,6 +11,7 @@ export type JobState =
       status: JobStatus;
       transferId: string;
       nodeId: string;
+      role: 'seed' | 'peer';
       /** The highest fencing token ever granted for this job: effects with a lower one are stale. */
       highestFencingToken: number;
       workerId: string | null;
@@ -155,8 +156,8 @@ export function decideJob(command: JobCommand, state: JobState): Decision<JobEve
 
 export function evolveJob(state: JobState, event: JobEvent): JobState {
   if (event.type === 'JobAssigned') {
-    const { transferId, nodeId } = event.data;
-    return { status: 'assigned', transferId, nodeId, highestFencingToken: 0, workerId: null, verified: ChunkBitmap.empty };
+    const { transferId, nodeId, role } = event.data;
+    return { status: 'assigned', transferId, nodeId, role, highestFencingToken: 0, workerId: null, verified: ChunkBitmap.empty };
   }
   if (state.status === 'none') return state;
   switch (event.type) {

@@ -8,6 +8,8 @@ import { parseMagnetUri } from './magnetUri.ts';
 import { transferDecider, type TransferCommand, type TransferState } from './transferDecider.ts';
 import type { ArtifactFile } from '../events/transferEvents.ts';
 import { summarizeSegmentInfo } from './segmentInfo.ts';
+import { loadStreamState } from './streamStateCache.ts';
+import type { TransferEvent } from '../events/transferEvents.ts';
 
 /** A manifest as published; a single-file artifact in one segment may leave out the last two. */
 export interface ManifestInput {
@@ -102,6 +104,14 @@ export function createTransferCommands(deps: CommandDeps & { newTransferId?: () 
     );
 
   return {
+    /**
+     * The transfer as its stream says, at most `maxStalenessMs` old: the manifest route serves
+     * every node's polling from here, so a fleet's reads cost one stream read per interval.
+     */
+    async currentState(transferId: string, maxStalenessMs = 250): Promise<TransferState> {
+      return (await loadStreamState<TransferState, TransferEvent>(deps.eventLog, deps.cache, transferDecider, transferStreamId(transferId), { maxStalenessMs })).state;
+    },
+
     async createTransfer(input: CreateTransferInput, context: CommandContext) {
       const source = resolveSource(input);
       const transferId = (deps.newTransferId ?? randomUUID)();

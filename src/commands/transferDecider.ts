@@ -17,7 +17,7 @@ export type TransferStatus = 'requested' | 'running' | 'paused' | 'completed' | 
 
 export type TransferState =
   | { status: 'none' }
-  | { status: TransferStatus; transferId: string; manifest: TransferManifest | null };
+  | { status: TransferStatus; transferId: string; manifest: TransferManifest | null; request: TransferRequested['data'] };
 
 export type TransferCommand =
   | { type: 'RequestTransfer'; data: TransferRequested['data'] & { autoStart: boolean } }
@@ -121,7 +121,7 @@ export function decideTransfer(command: TransferCommand, state: TransferState): 
 
 export function evolveTransfer(state: TransferState, event: TransferEvent): TransferState {
   if (event.type === 'TransferRequested') {
-    return { status: 'requested', transferId: event.data.transferId, manifest: null };
+    return { status: 'requested', transferId: event.data.transferId, manifest: null, request: event.data };
   }
   if (state.status === 'none') return state; // events before creation cannot exist; ignore defensively
   switch (event.type) {

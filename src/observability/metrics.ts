@@ -24,6 +24,11 @@ export function createMetrics() {
     labelNames: ['type'] as const,
     registers: [registry],
   });
+  const workerHeartbeatsTotal = new Counter({
+    name: 'torrentedge_worker_heartbeats_total',
+    help: 'Worker heartbeats received by this api replica',
+    registers: [registry],
+  });
   const projectionLagSeconds = new Histogram({
     name: 'torrentedge_projection_lag_seconds',
     help: 'Time from an event being recorded to its projection commit',
@@ -85,6 +90,7 @@ export function createMetrics() {
     registry,
     httpRequestDuration,
     commandsTotal,
+    workerHeartbeatsTotal,
     eventsAppendedTotal,
     projectionLagSeconds,
     projectionPosition,

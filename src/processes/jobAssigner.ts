@@ -1,6 +1,8 @@
 import type { Logger } from 'pino';
 import { TorrentEdgeError } from '../errors.ts';
 import type { JobCommands } from '../commands/jobCommands.ts';
+import type { TransferCommands } from '../commands/transferCommands.ts';
+import { jobStreamId } from '../events/jobEvents.ts';
 import type { EventLog, LogCheckpoint, RecordedEvent, Subscription } from '../events/eventLog.ts';
 import type { TransferRequested } from '../events/transferEvents.ts';
 import { transferStreamId } from '../events/transferEvents.ts';
@@ -10,21 +12,23 @@ import type { NodeQueries } from '../projections/queries/nodeQueries.ts';
 import { contextFrom, inSpan, traceHeadersOf } from '../observability/tracing.ts';
 
 export const assignerCheckpointName = 'process:job-assigner';
+const assignerActor = 'job-assigner';
 
 export interface JobAssignerDeps {
   db: SqlDatabase;
   eventLog: EventLog;
   jobs: JobCommands;
+  transfers: TransferCommands;
   nodes: NodeQueries;
   logger: Logger;
 }
 
 /**
- * When a transfer starts, assigns one job per target node: every registered node, a list, or a
+ * Runs the rollout's process. When a transfer starts, assigns one job per target node: every registered node, a list, or a
  * label selector, resolved against the nodes read model. The first node (by id) seeds from the
  * origin; the others fetch from peers. Each assignment carries a request id derived from the
  * transfer and node, so re-running a batch after a crash is a no-op; the checkpoint moves after
- * the batch, by compare-and-set.
+ * the batch, by compare-and-set. When the last job completes, it completes the transfer.
  */
 export function createJobAssigner(deps: JobAssignerDeps) {
   let subscription: Subscription | undefined;
@@ -43,7 +47,7 @@ export function createJobAssigner(deps: JobAssignerDeps) {
         try {
           await deps.jobs.assignJob({ transferId, nodeId }, index === 0 ? 'seed' : 'peer', {
             requestId: `assign:${transferId}:${nodeId}`,
-            actor: 'job-assigner',
+            actor: assignerActor,
             occurredAt: new Date().toISOString(),
             ...traceHeadersOf(ctx),
           });
@@ -56,6 +60,32 @@ export function createJobAssigner(deps: JobAssignerDeps) {
     });
   }
 
+  /** The rollout is done when every job is: the last JobCompleted completes the transfer. */
+  async function completeIfAllJobsDone(completed: RecordedEvent): Promise<void> {
+    const transferId = (completed.data as { transferId: string }).transferId;
+    const events = await deps.eventLog.readStreamsWithPrefix([jobStreamId(transferId, '')]);
+    const states = new Map<string, string>();
+    let assignedHere = false;
+    for (const event of events) {
+      if (event.type === 'JobAssigned' || event.type === 'JobCompleted') states.set(event.streamId, event.type);
+      if (event.type === 'JobAssigned' && event.metadata.actor === assignerActor) assignedHere = true;
+    }
+    // Only rollouts this process assigned: jobs assigned by hand may still be coming.
+    if (!assignedHere || [...states.values()].some((type) => type !== 'JobCompleted')) return;
+    try {
+      await deps.transfers.changeLifecycle(transferId, 'complete', {
+        requestId: `complete:${transferId}`,
+        actor: assignerActor,
+        occurredAt: new Date().toISOString(),
+        ...traceHeadersOf(contextFrom(completed.metadata)),
+      });
+    } catch (error) {
+      // Already completed, or paused/cancelled meanwhile: the operator's word stands.
+      if (error instanceof TorrentEdgeError && error.code === 'TE_ERR_ILLEGAL_TRANSITION') return;
+      throw error;
+    }
+  }
+
   return {
     async start(): Promise<void> {
       checkpoint = await ensureCheckpoint(deps.db, assignerCheckpointName, deps.eventLog.start);
@@ -64,7 +94,10 @@ export function createJobAssigner(deps: JobAssignerDeps) {
         {
           onEvents: async (events) => {
             // Only the first start assigns: a resumed transfer keeps its jobs.
-            for (const event of events) if (event.type === 'TransferStarted') await assign(event);
+            for (const event of events) {
+              if (event.type === 'TransferStarted') await assign(event);
+              else if (event.type === 'JobCompleted') await completeIfAllJobsDone(event);
+            }
             const last = events[events.length - 1]!.checkpoint;
             const moved = await advanceCheckpoint(deps.db, assignerCheckpointName, checkpoint!, last, deps.eventLog.start);
             if (moved !== undefined) {

@@ -22,6 +22,9 @@ import { createNodeCommands } from '../commands/nodeCommands.ts';
 import { createJobAssigner } from '../processes/jobAssigner.ts';
 import { createNodeQueries } from '../projections/queries/nodeQueries.ts';
 import { openDatabase } from './openDatabase.ts';
+import { createHeartbeatRegistry } from '../api/heartbeats.ts';
+import { createAnnounceKeys } from '../tracker/announceKey.ts';
+import { loadOrCreateTrackerSecret } from '../tracker/trackerSecret.ts';
 import type { MessageBus } from '../bus/messageBus.ts';
 import { createRelay, type Relay } from '../relay/relay.ts';
 import { relayTopics } from '../relay/topics.ts';
@@ -106,7 +109,7 @@ export async function createControlPlane(config: Config, deps: { logger: Logger 
   const nodeQueries = createNodeQueries(db);
   // Assigning jobs follows the log like the projector does, and runs where it runs.
   const assigner = options.projector
-    ? createJobAssigner({ db, eventLog, jobs: createJobCommands(commands), nodes: nodeQueries, logger: deps.logger.child({ component: 'job-assigner' }) })
+    ? createJobAssigner({ db, eventLog, jobs: createJobCommands(commands), transfers: createTransferCommands(commands), nodes: nodeQueries, logger: deps.logger.child({ component: 'job-assigner' }) })
     : undefined;
   const bus = options.bus ?? openBus(config, deps, 'control-plane');
   let relayedPosition = 0;
@@ -127,13 +130,26 @@ export async function createControlPlane(config: Config, deps: { logger: Logger 
       )
     : undefined;
 
+  const transfers = createTransferCommands(commands);
+  const trackerDeps = {
+    keys: createAnnounceKeys(await loadOrCreateTrackerSecret(config.dataDir, config.trackerSecret)),
+    allowedInfoHashes: async (transferId: string) => {
+      const state = await transfers.currentState(transferId, 1000);
+      if (state.status === 'none') return undefined;
+      return new Set((state.manifest?.segments ?? []).flatMap((segment) => (segment === undefined ? [] : [segment.infoHash])));
+    },
+    nodeLabels: (nodeId: string) => nodeQueries.labelsOf(nodeId),
+  };
   const appDeps: AppDeps = {
     logger: deps.logger,
     metrics,
     tokens,
-    transfers: createTransferCommands(commands),
+    transfers,
     queries: createTransferQueries(db),
+    tracker: trackerDeps,
     nodes: { commands: createNodeCommands(commands), queries: nodeQueries },
+    jobs: createJobCommands(commands),
+    heartbeats: createHeartbeatRegistry({ ttlMs: 30_000 }),
     eventLog,
     readiness: [
       { name: 'database', check: async () => void (await db.query('SELECT 1')) },

@@ -17,13 +17,14 @@ export const bearer = (token: string) => ({ authorization: `Bearer ${token}` });
 
 export interface TestControlPlane {
   plane: ControlPlane;
+  dataDir: string;
   close(): Promise<void>;
 }
 
 /** A control plane on a fresh store, with an admin, a writer and a reader token. */
 export async function startTestControlPlane(
   store: TestStore,
-  options: { port?: number; relay?: boolean; bus?: MessageBus } = {},
+  options: { port?: number; relay?: boolean; bus?: MessageBus; extraTokens?: Array<{ subject: string; scopes: string[]; token: string }> } = {},
 ): Promise<TestControlPlane> {
   const database = await createTestStore(store);
   const dataDir = await mkdtemp(join(tmpdir(), 'te-api-'));
@@ -33,6 +34,7 @@ export async function startTestControlPlane(
     JSON.stringify([
       { subject: 'ci-pipeline', scopes: ['write'], token: tokens.writer },
       { subject: 'dashboard', scopes: ['read'], token: tokens.reader },
+      ...(options.extraTokens ?? []),
     ]),
   );
   const config = loadConfig({}, {
@@ -48,6 +50,7 @@ export async function startTestControlPlane(
   );
   return {
     plane,
+    dataDir,
     async close() {
       await plane.stop();
       await database.drop();

@@ -1,3 +1,4 @@
+import { hostname } from 'node:os';
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { isAbsolute, resolve } from 'node:path';
@@ -25,6 +26,16 @@ const fullEnv = {
   KAFKA_BROKERS: 'kafka-1:9092,kafka-2:9092',
   TORRENTEDGE_KAFKA_PARTITIONS: '12',
   OTEL_EXPORTER_OTLP_ENDPOINT: 'http://collector:4318/',
+  REDIS_URL: 'redis://cache.internal:6379',
+  TORRENTEDGE_TRACKER_SECRET: 'ab'.repeat(32),
+  TORRENTEDGE_NODE_ID: 'gpu-17',
+  TORRENTEDGE_NODE_LABELS: 'zone=eu-1a, rack=r7',
+  TORRENTEDGE_CAS_DIR: '/srv/cas',
+  TORRENTEDGE_TORRENT_PORT: '6881',
+  TORRENTEDGE_NODE_TOKEN: 'node-token',
+  TORRENTEDGE_DOWNLOAD_LIMIT: '10000000',
+  TORRENTEDGE_UPLOAD_LIMIT: '20000000',
+  TORRENTEDGE_LEASE_TTL_MS: '5000',
 };
 
 describe('loadConfig', () => {
@@ -43,6 +54,9 @@ describe('loadConfig', () => {
       kafkaBrokers: undefined,
       kafkaPartitions: 6,
       otlpTracesEndpoint: undefined,
+      redisUrl: undefined,
+      trackerSecret: undefined,
+      worker: { nodeId: hostname(), labels: {}, casDir: resolve(process.cwd(), '.torrentedge', 'cas'), torrentPort: 0, token: undefined, capacityBytes: 2 ** 40, downloadLimitBytes: undefined, uploadLimitBytes: undefined, leaseTtlMs: 15_000 },
     });
     assert.ok(isAbsolute(config.dataDir));
   });
@@ -61,7 +75,18 @@ describe('loadConfig', () => {
       kafkaBrokers: ['kafka-1:9092', 'kafka-2:9092'],
       kafkaPartitions: 12,
       otlpTracesEndpoint: 'http://collector:4318/v1/traces',
+      redisUrl: 'redis://cache.internal:6379',
+      trackerSecret: Buffer.from('ab'.repeat(32), 'hex'),
+      worker: { nodeId: 'gpu-17', labels: { zone: 'eu-1a', rack: 'r7' }, casDir: '/srv/cas', torrentPort: 6881, token: 'node-token', capacityBytes: 2 ** 40, downloadLimitBytes: 10_000_000, uploadLimitBytes: 20_000_000, leaseTtlMs: 5000 },
     });
+  });
+
+  it('rejects malformed worker settings', () => {
+    assertConfigError(() => loadConfig({ TORRENTEDGE_NODE_LABELS: 'zone' }), /key=value/);
+    assertConfigError(() => loadConfig({ TORRENTEDGE_NODE_ID: '../x' }), /node id/);
+    assertConfigError(() => loadConfig({ TORRENTEDGE_TRACKER_SECRET: 'abcd' }), /64 hex digits/);
+    assertConfigError(() => loadConfig({ REDIS_URL: 'localhost:6379' }), /redis:\/\//);
+    assertConfigError(() => loadConfig({ TORRENTEDGE_DOWNLOAD_LIMIT: '10MB' }), /bytes per second/);
   });
 
   it('rejects malformed Kafka settings', () => {

@@ -9,6 +9,8 @@ import {
   adminTokenEntry,
   generatedTokenFile,
   hasScope,
+  mayActForNode,
+  nodeSubject,
   loadOrCreateAdminToken,
   loadTokenStore,
   parseTokensFile,
@@ -30,12 +32,13 @@ const tokensFile = JSON.stringify([
 describe('hasScope', () => {
   const principal = (...scopes: Scope[]) => ({ subject: 's', scopes });
   const table: Array<[Scope, Record<Scope, boolean>]> = [
-    ['read', { read: true, write: false, admin: false }],
-    ['write', { read: true, write: true, admin: false }],
-    ['admin', { read: true, write: true, admin: true }],
+    ['read', { read: true, write: false, admin: false, node: false }],
+    ['write', { read: true, write: true, admin: false, node: false }],
+    ['admin', { read: true, write: true, admin: true, node: true }],
+    ['node', { read: true, write: false, admin: false, node: true }],
   ];
   for (const [held, expected] of table) {
-    for (const needed of ['read', 'write', 'admin'] as const) {
+    for (const needed of ['read', 'write', 'admin', 'node'] as const) {
       it(`${held} ${expected[needed] ? 'includes' : 'does not include'} ${needed}`, () => {
         assert.equal(hasScope(principal(held), needed), expected[needed]);
       });
@@ -45,6 +48,15 @@ describe('hasScope', () => {
   it('any scope held is enough, whatever the order', () => {
     assert.equal(hasScope(principal('admin', 'read'), 'write'), true);
     assert.equal(hasScope(principal('read', 'write'), 'admin'), false);
+  });
+
+  it('a node token acts for its own node only; admin for any', () => {
+    const node = { subject: nodeSubject('gpu-1'), scopes: ['node'] as Scope[] };
+    assert.equal(mayActForNode(node, 'gpu-1'), true);
+    assert.equal(mayActForNode(node, 'gpu-2'), false);
+    assert.equal(mayActForNode({ subject: nodeSubject('gpu-1'), scopes: ['read'] }, 'gpu-1'), false);
+    assert.equal(mayActForNode({ subject: 'ci', scopes: ['write'] }, 'gpu-1'), false);
+    assert.equal(mayActForNode({ subject: 'ops', scopes: ['admin'] }, 'gpu-2'), true);
   });
 
   it('no scopes include nothing', () => {

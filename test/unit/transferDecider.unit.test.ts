@@ -78,7 +78,7 @@ describe('transferDecider', () => {
   describe('RequestTransfer', () => {
     it('without autoStart records only TransferRequested, without the autoStart flag', () => {
       const state = given(transferDecider, []).when(cmd.request(false)).then([ev.requested]);
-      assert.deepEqual(state, { status: 'requested', transferId, manifest: null });
+      assert.deepEqual(state, { status: 'requested', transferId, manifest: null, request: requestedData });
     });
 
     it('with autoStart also starts the transfer', () => {
@@ -114,7 +114,7 @@ describe('transferDecider', () => {
 
     for (const { label, status, history } of histories) {
       it(`the ${label} history folds to status ${status}`, () => {
-        assert.deepEqual(given(transferDecider, history).state, { status, transferId, manifest: null });
+        assert.deepEqual(given(transferDecider, history).state, { status, transferId, manifest: null, request: requestedData });
       });
     }
 
@@ -144,7 +144,7 @@ describe('transferDecider', () => {
       step(cmd.pause, [ev.paused]);
       step(cmd.resume, [ev.resumed]);
       step(cmd.complete, [ev.completed]);
-      assert.deepEqual(given(transferDecider, history).state, { status: 'completed', transferId, manifest: { ...layout(manifest), segments: [], fileDigests: null } });
+      assert.deepEqual(given(transferDecider, history).state, { status: 'completed', transferId, manifest: { ...layout(manifest), segments: [], fileDigests: null }, request: requestedData });
     });
   });
 

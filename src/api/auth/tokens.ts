@@ -4,11 +4,20 @@ import { join } from 'node:path';
 import { Type } from 'typebox';
 import { Value } from 'typebox/value';
 
-export const scopes = ['read', 'write', 'admin'] as const;
+export const scopes = ['read', 'write', 'admin', 'node'] as const;
 export type Scope = (typeof scopes)[number];
 
-/** Each scope includes the ones before it: admin can write, write can read. */
-const rank: Record<Scope, number> = { read: 0, write: 1, admin: 2 };
+/**
+ * What each scope grants. Admin can do everything; write can read. A node token (subject
+ * `node:<id>`) reads, and reports for its own node's jobs only (checked by the routes); it
+ * cannot create or steer transfers.
+ */
+const grants: Record<Scope, readonly Scope[]> = {
+  read: ['read'],
+  write: ['write', 'read'],
+  admin: ['admin', 'write', 'read', 'node'],
+  node: ['node', 'read'],
+};
 
 export interface Principal {
   subject: string;
@@ -16,7 +25,7 @@ export interface Principal {
 }
 
 export function hasScope(principal: Principal, needed: Scope): boolean {
-  return principal.scopes.some((scope) => rank[scope] >= rank[needed]);
+  return principal.scopes.some((scope) => grants[scope].includes(needed));
 }
 
 interface TokenEntry extends Principal {
@@ -82,6 +91,19 @@ export function parseTokensFile(text: string, origin: string): TokenEntry[] {
     const digest = entry.token !== undefined ? sha256(entry.token) : Buffer.from(entry.sha256!, 'hex');
     return { subject: entry.subject, scopes: entry.scopes, digest };
   });
+}
+
+const nodeSubjectPrefix = 'node:';
+
+export const nodeSubject = (nodeId: string): string => `${nodeSubjectPrefix}${nodeId}`;
+
+/** A node token acts for its own node; admin acts for any. */
+export function mayActForNode(principal: Principal, nodeId: string): boolean {
+  return principal.scopes.includes('admin') || (principal.subject === nodeSubject(nodeId) && hasScope(principal, 'node'));
+}
+
+export function tokenEntry(subject: string, scopes: readonly Scope[], token: string): TokenEntry {
+  return { subject, scopes, digest: sha256(token) };
 }
 
 export function adminTokenEntry(token: string): TokenEntry {

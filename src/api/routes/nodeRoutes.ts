@@ -2,6 +2,8 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
 import type { AppDeps } from '../appDeps.ts';
 import { commandContextOf } from '../commandContext.ts';
+import { hasScope, mayActForNode } from '../auth/tokens.ts';
+import { TorrentEdgeError } from '../../errors.ts';
 import { ErrorBody, NodeIdParams, RegisterNodeBody } from '../schemas.ts';
 
 const NodeBody = Type.Object({
@@ -20,7 +22,8 @@ export function nodeRoutes(deps: AppDeps): FastifyPluginAsyncTypebox {
     app.put(
       '/api/nodes/:nodeId',
       {
-        config: { scope: 'write' },
+        // Operators (write) register nodes, and a worker registers its own (node token); see below.
+        config: { scope: 'read' },
         schema: {
           summary: 'Register a node, or update its labels, CAS volume and capacity',
           tags: ['nodes'],
@@ -36,6 +39,10 @@ export function nodeRoutes(deps: AppDeps): FastifyPluginAsyncTypebox {
         },
       },
       async (request) => {
+        const principal = request.principal!;
+        if (!hasScope(principal, 'write') && !mayActForNode(principal, request.params.nodeId)) {
+          throw new TorrentEdgeError('TE_ERR_FORBIDDEN', `registering node ${request.params.nodeId} needs the "write" scope or that node's own token`);
+        }
         const { result } = await deps.nodes.commands.registerNode(request.params.nodeId, request.body, commandContextOf(request, clock));
         return result;
       },

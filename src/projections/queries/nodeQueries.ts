@@ -21,6 +21,12 @@ const toNodeView = (row: Record<string, unknown>): NodeView => ({
 
 export function createNodeQueries(sql: SqlExecutor) {
   return {
+    /** One node's labels (the tracker places peers by rack and zone); undefined when not registered. */
+    async labelsOf(nodeId: string): Promise<Record<string, string> | undefined> {
+      const { rows } = await sql.query<{ labels: Record<string, string> }>('SELECT labels FROM te_nodes WHERE node_id = $1', [nodeId], { name: 'node-labels' });
+      return rows[0]?.labels;
+    },
+
     async listNodes(): Promise<NodeView[]> {
       const { rows } = await sql.query('SELECT * FROM te_nodes ORDER BY node_id');
       return rows.map(toNodeView);

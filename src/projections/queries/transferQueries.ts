@@ -115,6 +115,22 @@ export function createTransferQueries(sql: SqlExecutor) {
       const jobs = await sql.query('SELECT * FROM te_jobs WHERE transfer_id = $1 ORDER BY node_id', [id]);
       return { ...transfer, jobs: jobs.rows.map((job) => toJobView(job, transfer.pieceCount)) };
     },
+
+    /** A node's jobs in transfers that have not ended: what a restarted worker picks up again. */
+    async listActiveJobsOfNode(nodeId: string): Promise<Array<JobView & { transferId: string; transferStatus: string }>> {
+      const { rows } = await sql.query(
+        `SELECT j.*, j.transfer_id::text AS transfer_id, t.status AS transfer_status, t.piece_count
+           FROM te_jobs j JOIN te_transfers t ON t.transfer_id = j.transfer_id
+          WHERE j.node_id = $1 AND t.status IN ('requested', 'running', 'paused')
+          ORDER BY j.assigned_at`,
+        [nodeId],
+      );
+      return rows.map((row) => ({
+        ...toJobView(row, row.piece_count as number | null),
+        transferId: row.transfer_id as string,
+        transferStatus: row.transfer_status as string,
+      }));
+    },
   };
 }
 

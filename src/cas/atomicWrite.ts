@@ -1,0 +1,85 @@
+import { randomBytes } from 'node:crypto';
+import { open, readdir, rename, rm, unlink, type FileHandle } from 'node:fs/promises';
+import { join } from 'node:path';
+
+/**
+ * Crash-safe publication: bytes go to a unique file in tmp/, are fsynced, renamed into place
+ * (atomic within one filesystem) and the target directory is fsynced so the rename survives a
+ * power cut. A reader sees the whole file or none of it; a crash leaves only a tmp file.
+ */
+
+/** Published content is read-only: a write through a materialized symlink must not alter shared bytes. */
+const publishedMode = 0o444;
+
+export interface TempFile {
+  readonly path: string;
+  readonly handle: FileHandle;
+}
+
+/** tmp names carry the writer's pid so that opening a store spares the files of a live writer. */
+export async function createTempFile(tmpDirectory: string): Promise<TempFile> {
+  const path = join(tmpDirectory, `${process.pid}.${randomBytes(8).toString('hex')}.tmp`);
+  return { path, handle: await open(path, 'wx', publishedMode) };
+}
+
+/** fsyncs and closes `temp`, then renames it to `target` and fsyncs the target's directory. */
+export async function publishTempFile(temp: TempFile, target: string, targetDirectory: string): Promise<void> {
+  try {
+    await temp.handle.sync();
+  } finally {
+    await temp.handle.close();
+  }
+  await rename(temp.path, target);
+  await fsyncDirectory(targetDirectory);
+}
+
+export async function discardTempFile(temp: TempFile): Promise<void> {
+  await temp.handle.close().catch(() => undefined);
+  await unlink(temp.path).catch(() => undefined);
+}
+
+export async function writeFileAtomically(tmpDirectory: string, target: string, targetDirectory: string, bytes: Uint8Array): Promise<void> {
+  const temp = await createTempFile(tmpDirectory);
+  try {
+    await temp.handle.writeFile(bytes);
+  } catch (error) {
+    await discardTempFile(temp);
+    throw error;
+  }
+  await publishTempFile(temp, target, targetDirectory);
+}
+
+export async function fsyncDirectory(directory: string): Promise<void> {
+  const handle = await open(directory, 'r');
+  try {
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
+}
+
+/**
+ * Removes what crashed writers left in tmp/: files of dead pids, of our own pid (a restarted
+ * container often gets the same pid again, and this store has written nothing yet) and anything
+ * not named by createTempFile. Files of another live process are kept: it may still publish them.
+ */
+export async function removeStaleTempFiles(tmpDirectory: string): Promise<number> {
+  let removed = 0;
+  for (const name of await readdir(tmpDirectory)) {
+    const pid = /^(\d+)\.[0-9a-f]+\.tmp$/.exec(name)?.[1];
+    if (pid !== undefined && Number(pid) !== process.pid && isProcessAlive(Number(pid))) continue;
+    await rm(join(tmpDirectory, name), { recursive: true, force: true });
+    removed++;
+  }
+  return removed;
+}
+
+function isProcessAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    // EPERM: the process exists but belongs to someone else.
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}

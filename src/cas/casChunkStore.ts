@@ -1,0 +1,98 @@
+import { ContentStore, type PutChunkOutcome } from './contentStore.ts';
+import { assertSha256Hex } from './digest.ts';
+
+export interface CasChunkStoreOptions {
+  cas: ContentStore;
+  /** This segment's pieces, in order: webtorrent piece i is pieceSha256[i]. */
+  pieceSha256: readonly string[];
+  /** Called after piece `index` was verified and stored (or found already present). */
+  onStored?: (index: number, outcome: PutChunkOutcome) => void;
+  /** webtorrent adds its own keys (torrent, files, path, name…); they are ignored. */
+  [webtorrentKey: string]: unknown;
+}
+
+export interface ChunkGetOptions {
+  offset?: number;
+  length?: number;
+}
+
+type Callback<T = void> = (error: Error | null, value?: T) => void;
+
+/**
+ * An abstract-chunk-store over the content store, bound to one segment torrent. Pieces are
+ * found by their SHA-256, never by the torrent's file names, so no name from a torrent becomes a
+ * path. put verifies SHA-256 (webtorrent has only checked SHA-1); destroy keeps the content,
+ * which is shared by every transfer on the node.
+ */
+export class CasChunkStore {
+  readonly chunkLength: number;
+  readonly #cas: ContentStore;
+  readonly #pieces: readonly string[];
+  readonly #onStored: CasChunkStoreOptions['onStored'];
+  #closed = false;
+
+  constructor(chunkLength: number, opts: CasChunkStoreOptions) {
+    if (!Number.isSafeInteger(chunkLength) || chunkLength < 1) throw new RangeError(`chunkLength must be a positive integer, got ${chunkLength}`);
+    if (!(opts.cas instanceof ContentStore)) throw new TypeError('CasChunkStore needs opts.cas, a ContentStore');
+    opts.pieceSha256.forEach((digest, index) => assertSha256Hex(digest, `pieceSha256[${index}]`));
+    this.chunkLength = chunkLength;
+    this.#cas = opts.cas;
+    this.#pieces = [...opts.pieceSha256];
+    this.#onStored = opts.onStored;
+  }
+
+  put(index: number, buf: Uint8Array, cb: Callback = noop): void {
+    const digest = this.#digestOf(index, cb);
+    if (digest === undefined) return;
+    const last = index === this.#pieces.length - 1;
+    if (last ? buf.length < 1 || buf.length > this.chunkLength : buf.length !== this.chunkLength) {
+      return defer(cb, new RangeError(`piece ${index} has ${buf.length} bytes; pieces are ${this.chunkLength} bytes${last ? ' at most' : ''}`));
+    }
+    settle(this.#cas.putChunk(digest, buf), (error, outcome) => {
+      // webtorrent waits for cb whatever onStored does; an exception in onStored still surfaces.
+      try {
+        if (error === null && outcome !== undefined) this.#onStored?.(index, outcome);
+      } finally {
+        cb(error);
+      }
+    });
+  }
+
+  get(index: number, opts: ChunkGetOptions | null | undefined | Callback<Buffer>, cb: Callback<Buffer> = noop): void {
+    if (typeof opts === 'function') return this.get(index, null, opts);
+    const digest = this.#digestOf(index, cb);
+    if (digest === undefined) return;
+    settle(this.#cas.readChunk(digest, opts?.offset ?? 0, opts?.length ?? undefined), cb);
+  }
+
+  close(cb: Callback = noop): void {
+    this.#closed = true;
+    defer(cb, null);
+  }
+
+  /** The same as close: chunks belong to the content store, not to this torrent. */
+  destroy(cb: Callback = noop): void {
+    this.close(cb);
+  }
+
+  #digestOf(index: number, cb: Callback<never>): string | undefined {
+    if (this.#closed) return void defer(cb, new Error('CasChunkStore is closed'));
+    const digest = Number.isInteger(index) ? this.#pieces[index] : undefined;
+    if (digest === undefined) return void defer(cb, new RangeError(`piece ${index} is not in this segment of ${this.#pieces.length} pieces`));
+    return digest;
+  }
+}
+
+function noop(): void {}
+
+/** Callbacks run outside the promise chain, so an exception in one is not swallowed as a rejection. */
+function settle<T>(promise: Promise<T>, cb: Callback<T>): void {
+  promise.then(
+    (value) => process.nextTick(cb, null, value),
+    (error: unknown) => process.nextTick(cb, error instanceof Error ? error : new Error(String(error))),
+  );
+}
+
+function defer(cb: Callback<never>, error: Error | null): void {
+  process.nextTick(cb, error);
+}

@@ -1,0 +1,18 @@
+/** The content-addressable store and its webtorrent adapter: the module's public surface. */
+export { ContentStore, type ContentStoreOptions, type PutChunkOutcome } from './contentStore.ts';
+export { CasChunkStore, type CasChunkStoreOptions, type ChunkGetOptions } from './casChunkStore.ts';
+export { verifiedBitfield } from './verifiedBitfield.ts';
+export { buildSegmentTorrent, chunkSha1, type SegmentTorrent, type SegmentTorrentInput } from './segmentTorrent.ts';
+export { createCasMetrics, type CasMetrics, type CasStats } from './casMetrics.ts';
+export { sanitizeRelativePath, resolveInside } from './safePath.ts';
+export type { ArtifactFile } from './artifactPlan.ts';
+export type { MaterializeRequest, MaterializedFile } from './materialize.ts';
+export type { PinRefs } from './pins.ts';
+export type { GarbageCollectOptions, GarbageCollectResult, RemovedEntry } from './garbageCollect.ts';
+export {
+  ChunkDigestMismatchError,
+  ChunkNotFoundError,
+  FileDigestMismatchError,
+  MaterializeConflictError,
+  UnsafePathError,
+} from './casErrors.ts';

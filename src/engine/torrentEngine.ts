@@ -1,0 +1,134 @@
+import WebTorrent, { type Wire } from 'webtorrent';
+import type { Logger } from 'pino';
+import { CasChunkStore, verifiedBitfield, type ContentStore } from '../cas/index.ts';
+import { createPeerBans } from './peerBans.ts';
+
+/** The private-swarm settings (invariant 9): no DHT, LSD, PEX, UPnP or NAT-PMP, no web seeds, TCP only. */
+export const privateSwarmOptions = {
+  dht: false,
+  lsd: false,
+  utPex: false,
+  natUpnp: false,
+  natPmp: false,
+  webSeeds: false,
+  utp: false,
+} as const;
+
+export interface SegmentHandle {
+  infoHash: string;
+  /** Resolves once every piece of the segment is in the CAS. */
+  done: Promise<void>;
+  /** Peers connected to this segment right now. */
+  peers(): number;
+  /** Connects to a peer directly (host:port), beside the ones the tracker gives. */
+  addPeer(address: string): void;
+}
+
+export interface AddSegmentOptions {
+  /** From the manifest; a segment already added is not added twice (a seed fetches what it seeds). */
+  infoHash: string;
+  torrentFile: Buffer;
+  pieceSha256: readonly string[];
+  /** Called for each piece downloaded and stored (not for pieces the CAS already held). */
+  onPieceStored?: (index: number) => void;
+}
+
+// A piece failing SHA-1 three times from one peer is not line noise: the peer is lying.
+const maxStrikes = 3;
+
+/**
+ * webtorrent over the CAS. Each segment torrent reads and writes chunks by SHA-256 through
+ * CasChunkStore; pieces already in the CAS are announced as present (from a bitfield, not
+ * re-hashed) and never downloaded again.
+ */
+export function createTorrentEngine(options: {
+  cas: ContentStore;
+  logger: Logger;
+  torrentPort?: number;
+  maxConns?: number;
+  downloadLimitBytes?: number | undefined;
+  uploadLimitBytes?: number | undefined;
+}) {
+  const client = new WebTorrent({
+    ...privateSwarmOptions,
+    torrentPort: options.torrentPort ?? 0,
+    maxConns: options.maxConns ?? 55,
+    downloadLimit: options.downloadLimitBytes ?? -1,
+    uploadLimit: options.uploadLimitBytes ?? -1,
+  });
+  const { logger } = options;
+  client.on('error', (error: Error) => logger.error({ err: error }, 'torrent engine error'));
+  const bans = createPeerBans({ maxStrikes, onBanned: (peerId) => logger.warn({ peerId }, 'peer banned after repeated pieces failing verification') });
+  let failedPieces = 0;
+
+  const added = new Map<string, Promise<SegmentHandle>>();
+
+  function addSegment(segment: AddSegmentOptions): Promise<SegmentHandle> {
+    let handle = added.get(segment.infoHash);
+    if (handle === undefined) {
+      handle = startSegment(segment);
+      added.set(segment.infoHash, handle);
+      handle.catch(() => added.delete(segment.infoHash));
+    }
+    return handle;
+  }
+
+  async function startSegment(segment: AddSegmentOptions): Promise<SegmentHandle> {
+    const bitfield = await verifiedBitfield(options.cas, segment.pieceSha256);
+    const complete = segment.pieceSha256.every((_, i) => (bitfield[i >>> 3]! & (0x80 >>> (i & 7))) !== 0);
+    return new Promise((resolve, reject) => {
+      const torrent = client.add(segment.torrentFile, {
+        store: CasChunkStore,
+        storeOpts: { cas: options.cas, pieceSha256: segment.pieceSha256, onStored: (index: number) => segment.onPieceStored?.(index) },
+        // A complete segment is seeded as is; a partial one starts from what the CAS holds.
+        ...(complete ? { skipVerify: true } : { bitfield }),
+        private: true,
+        destroyStoreOnDestroy: false,
+        // Measured by the CAS tests: webtorrent's piece cache reads a whole piece per 16 KiB request
+        // and holds 20 pieces per torrent; without it each request reads just its block.
+        storeCacheSlots: 0,
+      });
+      const done = new Promise<void>((resolveDone) => {
+        if (complete) resolveDone();
+        torrent.once('done', () => resolveDone());
+      });
+      torrent.on('wire', (wire: Wire) => {
+        if (bans.isBanned(wire.peerId)) return wire.destroy();
+        wire.on('piece', (index: number) => bans.blockReceived(torrent.infoHash, index, wire.peerId));
+      });
+      torrent.on('verified', (index: number) => bans.pieceVerified(torrent.infoHash, index));
+      torrent.on('warning', (warning: Error) => {
+        const failed = /^Piece (\d+) failed verification/.exec(warning.message);
+        if (failed === null) return logger.debug({ warning: warning.message }, 'torrent warning');
+        failedPieces++;
+        for (const peerId of bans.pieceFailed(torrent.infoHash, Number(failed[1]))) {
+          for (const wire of torrent.wires) if (wire.peerId === peerId) wire.destroy();
+        }
+      });
+      torrent.once('error', reject);
+      torrent.once('ready', () => resolve({ infoHash: torrent.infoHash, done, peers: () => torrent.numPeers, addPeer: (address) => void torrent.addPeer(address) }));
+    });
+  }
+
+  return {
+    addSegment,
+    get port(): number {
+      return client.torrentPort;
+    },
+    failedPieces: (): number => failedPieces,
+    isBanned: (peerId: string): boolean => bans.isBanned(peerId),
+    async removeSegment(infoHash: string): Promise<void> {
+      bans.forget(infoHash);
+      added.delete(infoHash);
+      if ((await client.get(infoHash)) === null) return;
+      await new Promise<void>((resolve) => client.remove(infoHash, { destroyStore: false }, () => resolve()));
+    },
+    /** Bytes served to and fetched from peers, since start. */
+    totals: () => ({ uploaded: client.torrents.reduce((sum, t) => sum + t.uploaded, 0), downloaded: client.torrents.reduce((sum, t) => sum + t.downloaded, 0) }),
+    async destroy(): Promise<void> {
+      await new Promise<void>((resolve) => client.destroy(() => resolve()));
+    },
+  };
+}
+
+export type TorrentEngine = ReturnType<typeof createTorrentEngine>;

@@ -1,0 +1,42 @@
+// webtorrent 3 ships no declarations (and @types/webtorrent describes 0.x); this covers what the engine uses.
+declare module 'webtorrent' {
+  import type { EventEmitter } from 'node:events';
+
+  export interface Wire extends EventEmitter {
+    peerId: string;
+    remoteAddress: string;
+    destroy(): void;
+  }
+
+  export interface Torrent extends EventEmitter {
+    infoHash: string;
+    numPeers: number;
+    uploaded: number;
+    downloaded: number;
+    progress: number;
+    wires: Wire[];
+    addPeer(peer: string): boolean;
+  }
+
+  export interface AddOptions {
+    store?: unknown;
+    storeOpts?: Record<string, unknown>;
+    skipVerify?: boolean;
+    bitfield?: Uint8Array;
+    private?: boolean;
+    announce?: string[];
+    destroyStoreOnDestroy?: boolean;
+    storeCacheSlots?: number;
+  }
+
+  export default class WebTorrent extends EventEmitter {
+    constructor(options?: Record<string, unknown>);
+    static WEBRTC_SUPPORT: boolean;
+    torrentPort: number;
+    torrents: Torrent[];
+    add(torrentId: Buffer | string, options?: AddOptions, onTorrent?: (torrent: Torrent) => void): Torrent;
+    get(torrentId: string): Promise<Torrent | null>;
+    remove(torrentId: string, options: { destroyStore?: boolean }, callback: (error?: Error) => void): void;
+    destroy(callback: (error?: Error) => void): void;
+  }
+}

@@ -1,0 +1,66 @@
+import { open, readdir, stat } from 'node:fs/promises';
+import { join, relative, sep, basename } from 'node:path';
+import type { FileHandle } from 'node:fs/promises';
+import { artifactPathProblem } from '../commands/artifactPath.ts';
+import { TorrentEdgeError } from '../errors.ts';
+import type { ArtifactFile } from '../events/transferEvents.ts';
+import type { Origin } from './origin.ts';
+
+async function listFiles(root: string): Promise<string[]> {
+  const found: string[] = [];
+  const walk = async (directory: string): Promise<void> => {
+    const entries = await readdir(directory, { withFileTypes: true });
+    entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+    for (const entry of entries) {
+      const path = join(directory, entry.name);
+      if (entry.isDirectory()) await walk(path);
+      else if (entry.isFile()) found.push(path);
+      // Symlinks and special files are skipped: a push sends what is in the tree, nothing it points at.
+    }
+  };
+  await walk(root);
+  return found;
+}
+
+/**
+ * A local file or directory tree (`torrentedge push PATH`). A directory's files are listed in
+ * byte order of their relative paths, so the same tree always gives the same manifest.
+ */
+export function createFileOrigin(path: string): Origin {
+  let absolute: string[] = [];
+  const handles = new Map<number, FileHandle>();
+  return {
+    async describe() {
+      const info = await stat(path);
+      absolute = info.isDirectory() ? await listFiles(path) : [path];
+      if (absolute.length === 0) throw new TorrentEdgeError('TE_ERR_VALIDATION', `${path} holds no files`);
+      const files: ArtifactFile[] = [];
+      for (const file of absolute) {
+        const relativePath = info.isDirectory() ? relative(path, file).split(sep).join('/') : basename(file);
+        const problem = artifactPathProblem(relativePath);
+        if (problem !== undefined) throw new TorrentEdgeError('TE_ERR_VALIDATION', `cannot push ${file}: its path ${problem}`);
+        files.push({ path: relativePath, length: (await stat(file)).size });
+      }
+      return { files };
+    },
+    async read(fileIndex, offset, length) {
+      let handle = handles.get(fileIndex);
+      if (handle === undefined) {
+        handle = await open(absolute[fileIndex]!, 'r');
+        handles.set(fileIndex, handle);
+      }
+      const buffer = Buffer.allocUnsafe(length);
+      let filled = 0;
+      while (filled < length) {
+        const { bytesRead } = await handle.read(buffer, filled, length - filled, offset + filled);
+        if (bytesRead === 0) throw new TorrentEdgeError('TE_ERR_UNAVAILABLE', `${absolute[fileIndex]} shrank while being pushed`);
+        filled += bytesRead;
+      }
+      return buffer;
+    },
+    async close() {
+      await Promise.all([...handles.values()].map((handle) => handle.close()));
+      handles.clear();
+    },
+  };
+}

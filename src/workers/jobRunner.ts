@@ -1,0 +1,113 @@
+import { join } from 'node:path';
+import { setTimeout as delay } from 'node:timers/promises';
+import type { Logger } from 'pino';
+import type { ContentStore } from '../cas/index.ts';
+import type { TorrentEngine } from '../engine/torrentEngine.ts';
+import type { LeaseManager } from '../leases/leaseManager.ts';
+import { holdLease, type FencedLease } from '../leases/fencedLease.ts';
+import type { LeaseMetrics } from '../leases/leaseMetrics.ts';
+import { originFor } from '../origin/originFor.ts';
+import { fetchArtifact } from './fetchArtifact.ts';
+import { createProgressReporter } from './progressReporter.ts';
+import { runSeedJob } from './seedJob.ts';
+import { ApiError, type AssignedJob, type WorkerApi } from './workerApi.ts';
+import type { WorkerMetrics } from './workerMetrics.ts';
+
+export interface JobRunnerDeps {
+  api: WorkerApi;
+  cas: ContentStore;
+  engine: TorrentEngine;
+  leases: LeaseManager;
+  leaseMetrics?: LeaseMetrics;
+  metrics: WorkerMetrics;
+  logger: Logger;
+  nodeId: string;
+  workerId: string;
+  casVolume: string;
+  /** Where artifacts go when the transfer names no destination: <artifactsDir>/<transferId>/. */
+  artifactsDir: string;
+  leaseTtlMs?: number;
+}
+
+const ended = new Set(['completed', 'failed', 'cancelled']);
+
+/**
+ * One job on this node: take the fenced lease for (CAS volume, transfer), record it with the
+ * api, read the origin (seed) or fetch from peers, materialize, complete, and keep seeding until
+ * the transfer ends. Every report carries the lease's fencing token; a lost lease stops writes.
+ */
+export async function runJob(job: AssignedJob, deps: JobRunnerDeps, signal: AbortSignal): Promise<void> {
+  const { api, logger } = deps;
+  const key = { transferId: job.transferId, nodeId: job.nodeId };
+  const log = logger.child({ transferId: job.transferId });
+  const lease = await acquireLease(job, deps, signal, log);
+  const started = Date.now();
+  try {
+    await api.grantLease(key, deps.workerId, lease.fencingToken);
+    deps.metrics.jobsStarted.inc({ role: job.role });
+    const reporter = createProgressReporter({ api, key, fencingToken: lease.fencingToken, logger: log, onReported: (source, count) => deps.metrics.chunksReported.inc({ source }, count) });
+    try {
+      if (job.role === 'seed') {
+        const view = await api.manifest(job.transferId);
+        const origin = originFor(view.source);
+        try {
+          await runSeedJob(job.transferId, { api, cas: deps.cas, engine: deps.engine, origin, reporter, logger: log, isHeld: () => lease.isHeld(), onOriginBytes: (bytes) => deps.metrics.bytes.inc({ source: 'origin' }, bytes) });
+        } finally {
+          await origin.close();
+        }
+      }
+      const manifest = await fetchArtifact(job.transferId, { api, cas: deps.cas, engine: deps.engine, reporter, logger: log, isHeld: () => lease.isHeld(), signal });
+      await reporter.flush();
+      const refused = reporter.failure();
+      if (refused !== undefined) throw refused;
+      const view = await api.manifest(job.transferId);
+      const destination = view.destination ?? join(deps.artifactsDir, job.transferId);
+      if (!lease.isHeld()) throw new Error('the lease was lost before materializing');
+      await deps.cas.materialize({
+        files: manifest.files.map((file) => ({ path: file.path, length: file.length, sha256: file.sha256! })),
+        pieceLength: manifest.pieceLength,
+        pieceSha256: manifest.segments.flatMap((segment) => segment!.pieceSha256),
+        destination,
+        layout: 'directory',
+        pin: `transfer-${job.transferId}`,
+      });
+      await api.completeJob(key, lease.fencingToken);
+      deps.metrics.jobSeconds.observe({ role: job.role }, (Date.now() - started) / 1000);
+      log.info({ destination, seconds: (Date.now() - started) / 1000 }, 'artifact verified and materialized');
+    } finally {
+      await reporter.stop();
+    }
+    await seedUntilTransferEnds(job.transferId, deps, signal);
+  } catch (error) {
+    if (signal.aborted) throw error;
+    // Fenced off by a newer lease: another worker owns the job now; say nothing more.
+    if (error instanceof ApiError && (error.code === 'TE_ERR_STALE_FENCING_TOKEN' || error.code === 'TE_ERR_LEASE_NOT_GRANTED')) throw error;
+    if (lease.isHeld()) await api.failJob(key, lease.fencingToken, (error as Error).message.slice(0, 1000)).catch(() => undefined);
+    throw error;
+  } finally {
+    await lease.release().catch(() => false);
+  }
+}
+
+async function acquireLease(job: AssignedJob, deps: JobRunnerDeps, signal: AbortSignal, log: Logger): Promise<FencedLease> {
+  const resource = `${deps.casVolume}:${job.transferId}`;
+  const ttlMs = deps.leaseTtlMs ?? 15_000;
+  for (;;) {
+    const granted = await deps.leases.acquire(resource, deps.workerId, ttlMs);
+    if (granted !== undefined) {
+      return holdLease({ leases: deps.leases, ...(deps.leaseMetrics !== undefined ? { metrics: deps.leaseMetrics } : {}) }, granted, {
+        onLost: (reason) => log.warn({ reason }, 'lease lost; the job stops writing'),
+      });
+    }
+    // Another worker (a crashed one, until its lease expires) holds it: take over after expiry.
+    await delay(Math.min(1000, ttlMs / 4), undefined, { signal });
+  }
+}
+
+async function seedUntilTransferEnds(transferId: string, deps: JobRunnerDeps, signal: AbortSignal): Promise<void> {
+  while (!signal.aborted) {
+    const view = await deps.api.manifest(transferId);
+    if (ended.has(view.status)) return;
+    await delay(1000, undefined, { signal }).catch(() => undefined);
+  }
+}

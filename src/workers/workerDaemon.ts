@@ -1,0 +1,137 @@
+import { randomBytes } from 'node:crypto';
+import { join } from 'node:path';
+import type { Logger } from 'pino';
+import { Registry } from 'prom-client';
+import { ContentStore, createCasMetrics } from '../cas/index.ts';
+import type { Config } from '../config.ts';
+import { createTorrentEngine, type TorrentEngine } from '../engine/torrentEngine.ts';
+import { createInProcessLeaseManager } from '../leases/inProcessLeaseManager.ts';
+import type { LeaseManager } from '../leases/leaseManager.ts';
+import { createLeaseMetrics } from '../leases/leaseMetrics.ts';
+import { createRedisLeaseManager } from '../leases/redisLeaseManager.ts';
+import { runJob } from './jobRunner.ts';
+import { reseedCompletedJob } from './reseedJob.ts';
+import { createWorkerApi, type AssignedJob } from './workerApi.ts';
+import { createWorkerMetrics } from './workerMetrics.ts';
+import { startDirectiveListener } from './directiveListener.ts';
+
+export type WorkerState = 'created' | 'starting' | 'running' | 'draining' | 'stopped';
+
+export interface WorkerOptions {
+  /** How often the node's jobs are listed from the api (the safety net under directives). */
+  pollMs?: number;
+  heartbeatMs?: number;
+  leaseTtlMs?: number;
+}
+
+/**
+ * The worker daemon of one node: registers the node, heartbeats, picks up the node's jobs and
+ * runs each under a fenced lease. Crash-only: everything it needs to resume is in the CAS (verified
+ * chunks) and in the api (jobs, manifests), so a restart is the recovery.
+ */
+export function createWorkerDaemon(config: Config, deps: { logger: Logger }, options: WorkerOptions = {}) {
+  const { nodeId } = config.worker;
+  const workerId = `${nodeId}/${process.pid}-${randomBytes(3).toString('hex')}`;
+  const logger = deps.logger.child({ component: 'worker', nodeId });
+  const registry = new Registry();
+  const metrics = createWorkerMetrics(registry);
+  const leaseMetrics = createLeaseMetrics(registry);
+  const token = config.worker.token;
+  if (token === undefined) throw new Error('a worker needs a node token: set TORRENTEDGE_NODE_TOKEN (or TORRENTEDGE_TOKEN)');
+  const api = createWorkerApi({ apiUrl: config.apiUrl, token, logger });
+  const running = new Map<string, AbortController>();
+  const timers: NodeJS.Timeout[] = [];
+  let state: WorkerState = 'created';
+  let cas: ContentStore | undefined;
+  let engine: TorrentEngine | undefined;
+  let leases: LeaseManager | undefined;
+  let polling = false;
+  let directives: { stop(): Promise<void> } | undefined;
+
+  function launch(job: AssignedJob): void {
+    const controller = new AbortController();
+    running.set(job.transferId, controller);
+    metrics.activeJobs.set(running.size);
+    const jobDeps = { api, cas: cas!, engine: engine!, leases: leases!, leaseMetrics, metrics, logger, nodeId, workerId, casVolume: config.worker.casDir, artifactsDir: join(config.dataDir, 'artifacts'), leaseTtlMs: options.leaseTtlMs ?? config.worker.leaseTtlMs };
+    const work = job.state === 'completed' ? reseedCompletedJob(job, jobDeps, controller.signal) : runJob(job, jobDeps, controller.signal);
+    work
+      .catch((error: unknown) => {
+        if (!controller.signal.aborted) logger.error({ err: error, transferId: job.transferId }, 'job ended with an error');
+      })
+      .finally(() => {
+        // A failed job is not retried by this worker; the jobs list no longer offers it once failed.
+        running.delete(job.transferId);
+        metrics.activeJobs.set(running.size);
+      });
+  }
+
+  async function pollJobs(): Promise<void> {
+    if (polling || state !== 'running') return;
+    polling = true;
+    try {
+      for (const job of await api.listJobs(nodeId)) {
+        if (running.has(job.transferId) || job.state === 'failed' || job.transferStatus !== 'running') continue;
+        launch(job);
+      }
+    } catch (error) {
+      logger.warn({ err: error }, 'listing jobs failed; retrying');
+    } finally {
+      polling = false;
+    }
+  }
+
+  return {
+    get state(): WorkerState {
+      return state;
+    },
+    workerId,
+    registry,
+    get torrentPort(): number | undefined {
+      return engine?.port;
+    },
+    async start(): Promise<void> {
+      state = 'starting';
+      cas = await ContentStore.open(config.worker.casDir, { metrics: createCasMetrics(registry) });
+      engine = createTorrentEngine({
+        cas,
+        logger,
+        torrentPort: config.worker.torrentPort,
+        downloadLimitBytes: config.worker.downloadLimitBytes,
+        uploadLimitBytes: config.worker.uploadLimitBytes,
+      });
+      leases =
+        config.redisUrl === undefined
+          ? createInProcessLeaseManager({ metrics: leaseMetrics })
+          : createRedisLeaseManager({ logger, metrics: leaseMetrics }, { redis: config.redisUrl });
+      await api.registerNode(nodeId, { labels: config.worker.labels, casVolume: config.worker.casDir, capacityBytes: config.worker.capacityBytes });
+      const beat = (): void => {
+        api
+          .heartbeat(nodeId, { workerId, activeJobs: running.size })
+          .then(() => metrics.heartbeats.inc())
+          .catch((error: unknown) => logger.warn({ err: error }, 'heartbeat failed'));
+      };
+      beat();
+      timers.push(setInterval(beat, options.heartbeatMs ?? 5000));
+      timers.push(setInterval(() => void pollJobs(), options.pollMs ?? 1000));
+      state = 'running';
+      directives = await startDirectiveListener(config, { logger }, () => void pollJobs());
+      await pollJobs();
+      logger.info({ workerId, casDir: config.worker.casDir, torrentPort: engine.port }, 'worker running');
+    },
+    /** Drain: stop taking jobs, stop running ones (their leases are released), close the engine. */
+    async stop(): Promise<void> {
+      if (state === 'stopped' || state === 'draining') return;
+      state = 'draining';
+      for (const timer of timers) clearInterval(timer);
+      await directives?.stop();
+      for (const controller of running.values()) controller.abort(new Error('the worker is draining'));
+      const deadline = Date.now() + 10_000;
+      while (running.size > 0 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 20));
+      await engine?.destroy();
+      await leases?.close();
+      state = 'stopped';
+    },
+  };
+}
+
+export type WorkerDaemon = ReturnType<typeof createWorkerDaemon>;

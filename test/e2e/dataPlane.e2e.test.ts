@@ -1,0 +1,173 @@
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { createHash, randomBytes } from 'node:crypto';
+import { createReadStream } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createKafkaBus } from '../../src/infra/kafka/kafkaBus.ts';
+import { silentLogger } from '../../src/observability/logger.ts';
+import { generateArtifact } from '../../src/demo/generateArtifact.ts';
+import { startLocalOrigin } from '../../src/demo/localOrigin.ts';
+import { startCliProcess, type ServerProcess } from '../helpers/serverProcess.ts';
+import { bearer, startTestControlPlane, tokens, type TestControlPlane } from '../helpers/testControlPlane.ts';
+import { testKafkaBrokers } from '../helpers/testKafka.ts';
+import { waitFor } from '../helpers/waitFor.ts';
+
+const mib = 2 ** 20;
+const redisUrl = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
+const nodeIds = ['edge-a', 'edge-b', 'edge-c'];
+const nodeTokens = Object.fromEntries(nodeIds.map((id) => [id, `node-token-${id}-${randomBytes(8).toString('hex')}`]));
+
+interface JobView {
+  nodeId: string;
+  state: string;
+  role: string;
+  highestFencingToken: number;
+  chunksVerified: number;
+  bytes: { origin: number; peer: number; cas: number };
+}
+interface TransferView {
+  status: string;
+  pieceCount: number | null;
+  jobs: JobView[];
+}
+
+async function sha256Of(path: string): Promise<string> {
+  const hash = createHash('sha256');
+  for await (const chunk of createReadStream(path)) hash.update(chunk as Buffer);
+  return hash.digest('hex');
+}
+
+describe('data plane end to end: worker processes on loopback (PostgreSQL, Redis, Kafka)', { timeout: 240_000 }, () => {
+  let work: string;
+  let control: TestControlPlane;
+  let apiUrl: string;
+  const workers = new Map<string, ServerProcess>();
+  const cleanups: Array<() => Promise<unknown>> = [];
+
+  const api = async <T>(method: string, path: string, token: string = tokens.admin, body?: unknown): Promise<{ status: number; body: T }> => {
+    const response = await fetch(`${apiUrl}${path}`, {
+      method,
+      headers: { ...bearer(token), ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+    });
+    return { status: response.status, body: (await response.json()) as T };
+  };
+
+  const startWorker = (nodeId: string, env: Record<string, string> = {}): Promise<ServerProcess> =>
+    startCliProcess(
+      'worker',
+      {
+        TORRENTEDGE_API_URL: apiUrl,
+        TORRENTEDGE_NODE_TOKEN: nodeTokens[nodeId]!,
+        TORRENTEDGE_NODE_ID: nodeId,
+        TORRENTEDGE_NODE_LABELS: `zone=z1,rack=${nodeId === 'edge-c' ? 'r2' : 'r1'}`,
+        TORRENTEDGE_DATA_DIR: join(work, nodeId),
+        TORRENTEDGE_LEASE_TTL_MS: '2000',
+        REDIS_URL: redisUrl,
+        KAFKA_BROKERS: testKafkaBrokers.join(','),
+        TORRENTEDGE_LOG_LEVEL: 'info',
+        ...env,
+      },
+      /worker running/,
+    );
+
+  before(async () => {
+    work = await mkdtemp(join(tmpdir(), 'te-dataplane-'));
+    const bus = createKafkaBus({ logger: silentLogger() }, { brokers: testKafkaBrokers, clientId: `te-dataplane-${randomBytes(4).toString('hex')}` });
+    control = await startTestControlPlane('postgres', {
+      relay: true,
+      bus,
+      extraTokens: nodeIds.map((id) => ({ subject: `node:${id}`, scopes: ['node'], token: nodeTokens[id]! })),
+    });
+    cleanups.push(() => bus.close(), () => control.close());
+    apiUrl = await control.plane.listen();
+    for (const nodeId of nodeIds) workers.set(nodeId, await startWorker(nodeId));
+    await waitFor('three nodes registered', async () => (await api<{ items: unknown[] }>('GET', '/api/nodes')).body.items.length === 3, 30_000);
+  });
+
+  after(async () => {
+    await Promise.all([...workers.values()].map((worker) => worker.stop()));
+    for (const cleanup of cleanups.reverse()) await cleanup();
+    await rm(work, { recursive: true, force: true });
+  });
+
+  async function distribute(name: string, sizeBytes: number) {
+    const artifact = join(work, name);
+    const sha256 = await generateArtifact(artifact, sizeBytes);
+    const origin = await startLocalOrigin(artifact);
+    cleanups.push(() => origin.close());
+    const created = await api<{ id: string }>('POST', '/api/torrent/create', tokens.writer, { source: { url: origin.url }, name, autoStart: true });
+    assert.equal(created.status, 201);
+    return { transferId: created.body.id, sha256, origin, path: (nodeId: string) => join(work, nodeId, 'artifacts', created.body.id, name) };
+  }
+
+  it('every node ends with the identical artifact, and the origin serves about one copy', async () => {
+    const size = 24 * mib + 12_345;
+    const { transferId, sha256, origin, path } = await distribute('model.safetensors', size);
+    const done = await waitFor(
+      'the transfer to complete',
+      async () => {
+        const { body } = await api<TransferView>('GET', `/api/transfers/${transferId}`);
+        return body.status === 'completed' ? body : undefined;
+      },
+      120_000,
+    );
+    assert.deepEqual(done.jobs.map((job) => job.state), ['completed', 'completed', 'completed']);
+    for (const nodeId of nodeIds) assert.equal(await sha256Of(path(nodeId)), sha256, `${nodeId} holds the artifact`);
+    assert.ok(origin.bytesServed() <= 1.05 * size, `origin served ${origin.bytesServed()} bytes for a ${size}-byte artifact`);
+    const fromPeers = done.jobs.reduce((sum, job) => sum + job.bytes.peer, 0);
+    assert.ok(fromPeers >= 2 * size * 0.9, `peers supplied ${fromPeers} bytes`);
+  });
+
+  it('a worker killed -9 mid-transfer is replaced; the replacement holds a higher token and the old token is refused', async () => {
+    // edge-c fetches slowly, so the kill lands mid-transfer.
+    await workers.get('edge-c')!.stop();
+    workers.set('edge-c', await startWorker('edge-c', { TORRENTEDGE_DOWNLOAD_LIMIT: String(3 * mib) }));
+    const size = 24 * mib;
+    const { transferId, sha256, path } = await distribute('dataset-shard.bin', size);
+    const job = (body: TransferView) => body.jobs.find((candidate) => candidate.nodeId === 'edge-c');
+    const partway = await waitFor(
+      'edge-c to have verified some chunks, not all',
+      async () => {
+        const { body } = await api<TransferView>('GET', `/api/transfers/${transferId}`);
+        const current = job(body);
+        return current !== undefined && current.chunksVerified >= 3 && body.pieceCount !== null && current.chunksVerified < body.pieceCount ? current : undefined;
+      },
+      60_000,
+    );
+    await workers.get('edge-c')!.kill();
+    workers.set('edge-c', await startWorker('edge-c'));
+
+    const finished = await waitFor(
+      'the replacement to complete the job',
+      async () => {
+        const current = job((await api<TransferView>('GET', `/api/transfers/${transferId}`)).body);
+        return current?.state === 'completed' ? current : undefined;
+      },
+      120_000,
+    );
+    assert.ok(finished.highestFencingToken > partway.highestFencingToken, `token ${finished.highestFencingToken} after ${partway.highestFencingToken}`);
+    assert.ok(finished.bytes.cas > 0, 'the replacement resumed from the chunks verified before the kill');
+    assert.equal(await sha256Of(path('edge-c')), sha256);
+
+    const stale = await api<{ error: { code: string } }>('POST', `/api/jobs/${transferId}/edge-c/chunks`, nodeTokens['edge-c'], {
+      fencingToken: partway.highestFencingToken,
+      source: 'peer',
+      chunkIndexes: [0],
+    });
+    assert.equal(stale.status, 409);
+    assert.equal(stale.body.error.code, 'TE_ERR_STALE_FENCING_TOKEN');
+  });
+
+  it("a node token cannot report for another node's job", async () => {
+    const response = await api<{ error: { code: string } }>('POST', `/api/jobs/${randomBytes(16).toString('hex').replace(/(.{8})(.{4})(.{4})(.{4})(.{12})/, '$1-$2-$3-$4-$5')}/edge-b/chunks`, nodeTokens['edge-a'], {
+      fencingToken: 1,
+      source: 'peer',
+      chunkIndexes: [0],
+    });
+    assert.equal(response.status, 403);
+    assert.equal(response.body.error.code, 'TE_ERR_FORBIDDEN');
+  });
+});

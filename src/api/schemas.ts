@@ -46,7 +46,7 @@ export const CreateTransferBody = Type.Object(
     magnetURI: Type.Optional(Type.String({ minLength: 1, maxLength: 8192, description: 'magnet:?xt=urn:btih:…' })),
     source: Type.Optional(
       Type.Object(
-        { url: Type.String({ minLength: 1, maxLength: 4096, description: 'https://…, http://… or s3://bucket/key' }) },
+        { url: Type.String({ minLength: 1, maxLength: 4096, description: 'https://…, http://…, s3://bucket/key (a prefix ending in / for many objects), or file:///path with seedNode' }) },
         { additionalProperties: false },
       ),
     ),
@@ -54,6 +54,7 @@ export const CreateTransferBody = Type.Object(
     autoStart: Type.Optional(Type.Boolean({ default: false })),
     targets: Type.Optional(Targets),
     destination: Type.Optional(Type.String({ minLength: 1, maxLength: 4096 })),
+    seedNode: Type.Optional(nodeId),
   },
   { additionalProperties: false, description: 'Exactly one of magnetURI and source' },
 );

@@ -9,11 +9,14 @@ import { runRelay } from './commands/relay.ts';
 import { runStatus } from './commands/status.ts';
 import { runWorker } from './commands/worker.ts';
 import { runDemoCommand } from './commands/demo.ts';
+import { runWatch } from './commands/watch.ts';
+import { runPush } from './commands/push.ts';
 
 const usage = `torrentedge <command> [options]
 
 Commands:
-  start                      control plane (api, projector, relay) on embedded defaults, or on DATABASE_URL / KAFKA_BROKERS
+  start                      control plane (api, projector, relay) and one local worker, on embedded defaults
+                             or on DATABASE_URL / KAFKA_BROKERS / REDIS_URL
   serve [--no-projector]     the api for production (DATABASE_URL), with the projector unless told not to
   relay                      mirror the event log into Kafka (KAFKA_BROKERS) and dispatch job directives
   worker [--node-id ID] [--labels k=v,…] [--cas-dir DIR]
@@ -24,6 +27,9 @@ Commands:
   replay --projection NAME   rebuild a read model from the log (transfers, jobs, chunks, all)
   create (--magnet URI | --url URL) [--name N] [--auto-start] [--nodes a,b] [--request-id ID]
   status [TRANSFER_ID] [--json]
+  push PATH [--name N] [--nodes a,b] [--no-watch]
+                             seed a local file or directory from this node to the fleet
+  watch TRANSFER_ID          live per-node progress until the transfer ends (exit 0 when completed)
 
 Configuration (flag, then environment, then default):
 ${configTable.map(([variable, flag, fallback, what]) => `  ${flag.padEnd(15)} ${variable.padEnd(24)} ${fallback.padEnd(22)} ${what}`).join('\n')}
@@ -66,6 +72,7 @@ async function main(argv: string[]): Promise<number> {
       'request-id': { type: 'string' },
       json: { type: 'boolean', default: false },
       size: { type: 'string' },
+      'no-watch': { type: 'boolean', default: false },
     },
   });
   const flags: ConfigFlags = Object.fromEntries(Object.keys(configOptions).flatMap((key) => {
@@ -76,14 +83,25 @@ async function main(argv: string[]): Promise<number> {
 
   switch (command) {
     case 'start':
-      await runControlPlane(config, { projector: true, relay: true, banner: true });
+      await runControlPlane(config, { projector: true, relay: true, banner: true, localWorker: true });
       return -1; // keeps running until a signal
     case 'serve':
-      await runControlPlane(config, { projector: !values['no-projector'], relay: false, banner: false });
+      await runControlPlane(config, { projector: !values['no-projector'], relay: false, banner: false, localWorker: false });
       return -1;
     case 'relay':
       await runRelay(config);
       return -1;
+    case 'push':
+      if (positionals[0] === undefined) throw new Error('push needs a path');
+      return runPush(config, positionals[0], {
+        watch: !values['no-watch'],
+        ...(values.name !== undefined ? { name: values.name } : {}),
+        ...(values.nodes !== undefined ? { nodes: values.nodes } : {}),
+        ...(values['request-id'] !== undefined ? { requestId: values['request-id'] } : {}),
+      });
+    case 'watch':
+      if (positionals[0] === undefined) throw new Error('watch needs a transfer id');
+      return runWatch(config, positionals[0]);
     case 'demo':
       return runDemoCommand({ nodes: values.nodes, size: values.size, json: values.json });
     case 'worker':

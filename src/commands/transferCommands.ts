@@ -28,6 +28,8 @@ export interface CreateTransferInput {
   autoStart?: boolean;
   targets?: TransferTargets;
   destination?: string;
+  /** The node that seeds: required for a file:// source (`torrentedge push`), which only that node can read. */
+  seedNode?: string;
 }
 
 export interface TransferCommandResult {
@@ -56,6 +58,15 @@ export function resolveSource(input: CreateTransferInput): TransferSource {
     return { kind: 'magnet', magnetURI: input.magnetURI, infoHash };
   }
   const url = input.source!.url;
+  if (url.startsWith('file:')) {
+    if (input.seedNode === undefined) throw new TorrentEdgeError('TE_ERR_VALIDATION', 'a file:// source needs "seedNode", the node that holds the path');
+    const parsed = URL.canParse(url) ? new URL(url) : undefined;
+    // URL parsing resolves dot segments; a host would name another machine's file.
+    if (parsed === undefined || parsed.host !== '') throw new TorrentEdgeError('TE_ERR_VALIDATION', `file:// sources are local absolute paths (file:///…), not ${url}`);
+    const path = decodeURIComponent(parsed.pathname);
+    return { kind: 'push', nodeId: input.seedNode, path };
+  }
+  if (input.seedNode !== undefined) throw new TorrentEdgeError('TE_ERR_VALIDATION', '"seedNode" is only for file:// sources; other origins are read by the assigned seed');
   const s3 = /^s3:\/\/([a-z0-9][a-z0-9.-]{1,61}[a-z0-9])\/(.+)$/.exec(url);
   if (s3 !== null) return { kind: 's3', bucket: s3[1]!, key: s3[2]! };
   let parsed: URL;
@@ -65,7 +76,7 @@ export function resolveSource(input: CreateTransferInput): TransferSource {
     throw new TorrentEdgeError('TE_ERR_VALIDATION', `source.url "${url}" is not a URL`);
   }
   if (parsed.protocol !== 'https:' && parsed.protocol !== 'http:') {
-    throw new TorrentEdgeError('TE_ERR_VALIDATION', `source.url must be https://, http:// or s3://bucket/key, not ${parsed.protocol}`);
+    throw new TorrentEdgeError('TE_ERR_VALIDATION', `source.url must be https://, http://, s3://bucket/key or file:// (with seedNode), not ${parsed.protocol}`);
   }
   return { kind: 'url', url: parsed.href };
 }
@@ -73,7 +84,7 @@ export function resolveSource(input: CreateTransferInput): TransferSource {
 function defaultName(input: CreateTransferInput, source: TransferSource): string | null {
   if (input.name !== undefined) return input.name;
   if (source.kind === 'magnet') return parseMagnetUri(source.magnetURI).displayName;
-  const path = source.kind === 'url' ? new URL(source.url).pathname : source.key;
+  const path = source.kind === 'url' ? new URL(source.url).pathname : source.kind === 'push' ? source.path : source.key;
   return path.split('/').filter(Boolean).pop() ?? null;
 }
 

@@ -3,7 +3,9 @@
 export type TransferSource =
   | { kind: 'magnet'; magnetURI: string; infoHash: string }
   | { kind: 'url'; url: string }
-  | { kind: 's3'; bucket: string; key: string };
+  | { kind: 's3'; bucket: string; key: string }
+  /** `torrentedge push`: a file or directory on one node, which seeds it. */
+  | { kind: 'push'; nodeId: string; path: string };
 
 export type TransferTargets =
   | { kind: 'all' }

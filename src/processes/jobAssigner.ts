@@ -26,7 +26,7 @@ export interface JobAssignerDeps {
 /**
  * Runs the rollout's process. When a transfer starts, assigns one job per target node: every registered node, a list, or a
  * label selector, resolved against the nodes read model. The first node (by id) seeds from the
- * origin; the others fetch from peers. Each assignment carries a request id derived from the
+ * origin (for a push, the node that holds the path); the others fetch from peers. Each assignment carries a request id derived from the
  * transfer and node, so re-running a batch after a crash is a no-op; the checkpoint moves after
  * the batch, by compare-and-set. When the last job completes, it completes the transfer.
  */
@@ -40,7 +40,10 @@ export function createJobAssigner(deps: JobAssignerDeps) {
     const requested = events.find((event) => event.type === 'TransferRequested')?.data as TransferRequested['data'] | undefined;
     if (requested === undefined) return;
     await inSpan('assign jobs', { parent: contextFrom(started.metadata), attributes: { 'torrentedge.transfer_id': transferId } }, async (span, ctx) => {
-      const nodeIds = await deps.nodes.resolveTargets(requested.targets);
+      const targets = await deps.nodes.resolveTargets(requested.targets);
+      // A pushed artifact is seeded by the node that holds it, whether or not it is a target.
+      const seed = requested.source.kind === 'push' ? requested.source.nodeId : targets[0];
+      const nodeIds = seed === undefined ? [] : [seed, ...targets.filter((nodeId) => nodeId !== seed)];
       span.setAttribute('torrentedge.nodes', nodeIds.length);
       if (nodeIds.length === 0) deps.logger.warn({ transferId, targets: requested.targets }, 'a started transfer matches no node');
       for (const [index, nodeId] of nodeIds.entries()) {

@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import type { AppDeps } from '../api/appDeps.ts';
-import { loadOrCreateAdminToken, loadTokenStore } from '../api/auth/tokens.ts';
+import { loadOrCreateAdminToken, loadTokenStore, tokenEntry, type Scope } from '../api/auth/tokens.ts';
 import { buildApp } from '../api/buildApp.ts';
 import type { CommandDeps } from '../commands/handleCommand.ts';
 import { createStreamStateCache } from '../commands/streamStateCache.ts';
@@ -56,6 +56,8 @@ export interface ControlPlaneOptions {
   /** Open this database instead of the one the config names (tests). */
   db?: SqlDatabase;
   clock?: () => Date;
+  /** Extra principals known only to this process (the local worker of `start`). */
+  localTokens?: ReadonlyArray<{ subject: string; scopes: readonly Scope[]; token: string }>;
 }
 
 /** Composes the control plane: store, event log, projector, command handlers, api. */
@@ -76,6 +78,7 @@ export async function createControlPlane(config: Config, deps: { logger: Logger 
   const tokens = await loadTokenStore({
     ...(tokenValue !== undefined ? { adminToken: tokenValue } : {}),
     ...(config.tokensFile !== undefined ? { tokensFile: config.tokensFile } : {}),
+    extraEntries: (options.localTokens ?? []).map(({ subject, scopes, token }) => tokenEntry(subject, scopes, token)),
   });
 
   const commands: CommandDeps = {

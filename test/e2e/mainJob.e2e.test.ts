@@ -7,6 +7,9 @@ import { promisify } from 'node:util';
 import { after, before, describe, it } from 'node:test';
 import { cliPath, startServerProcess, type ServerProcess } from '../helpers/serverProcess.ts';
 import { waitFor } from '../helpers/waitFor.ts';
+import { createHash } from 'node:crypto';
+import { generateArtifact } from '../../src/demo/generateArtifact.ts';
+import { startLocalOrigin } from '../../src/demo/localOrigin.ts';
 
 const run = promisify(execFile);
 
@@ -50,5 +53,27 @@ describe('the main job: `torrentedge start` on embedded defaults', () => {
     const again = await fetch(`${server.url}/api/transfers/${id}`, { headers: { authorization: `Bearer ${token}` } });
     assert.equal(again.status, 200);
     assert.equal(((await again.json()) as { status: string }).status, 'running');
+  });
+
+  it('runs a local worker: an artifact from an HTTP origin lands verified under the data directory', async () => {
+    server ??= await startServerProcess('start', { TORRENTEDGE_DATA_DIR: dataDir });
+    assert.match(server.output(), /worker: {2}node \S+, CAS in /);
+    const artifact = join(dataDir, 'weights.bin');
+    const sha256 = await generateArtifact(artifact, 3 * 1024 * 1024 + 17);
+    const origin = await startLocalOrigin(artifact);
+    try {
+      const created = await cli(server.url, 'create', '--url', origin.url, '--auto-start', '--request-id', 'e2e-local-worker');
+      const { id } = JSON.parse(created.stdout) as { id: string };
+      await waitFor('the transfer to complete', async () => {
+        const { stdout } = await cli(server!.url, 'status', id, '--json');
+        return (JSON.parse(stdout) as { status: string }).status === 'completed';
+      }, 60_000);
+      const watched = await cli(server.url, 'watch', id);
+      assert.match(watched.stdout, new RegExp(`transfer ${id} completed: bytes from origin ${3 * 1024 * 1024 + 17}`));
+      const copy = createHash('sha256').update(await readFile(join(dataDir, 'artifacts', id, 'weights.bin'))).digest('hex');
+      assert.equal(copy, sha256);
+    } finally {
+      await origin.close();
+    }
   });
 });

@@ -166,7 +166,7 @@ describe('resolveSource', () => {
 
   const refused: Array<[string, string, RegExp]> = [
     ['ftp://', 'ftp://files.example.com/x.bin', /not ftp:/],
-    ['file://', 'file:///etc/passwd', /not file:/],
+    ['file:// without a seed node', 'file:///etc/passwd', /needs "seedNode"/],
     ['s3:// without a key', 's3://my-bucket/', /not s3:/],
     ['s3:// with an upper-case bucket', 's3://My-Bucket/key', /not s3:/],
     ['s3:// with a two-character bucket', 's3://ab/key', /not s3:/],
@@ -178,4 +178,18 @@ describe('resolveSource', () => {
       assertTorrentEdgeError(() => resolveSource({ source: { url } }), 'TE_ERR_VALIDATION', message);
     });
   }
+
+  it('a file:// source with its seed node is a push from that node', () => {
+    assert.deepEqual(resolveSource({ source: { url: 'file:///data/models/llama%203' }, seedNode: 'gpu-1' }), { kind: 'push', nodeId: 'gpu-1', path: '/data/models/llama 3' });
+  });
+
+  it('a seed node is refused for other sources, and a file:// URL must be local', () => {
+    assertTorrentEdgeError(() => resolveSource({ source: { url: 'https://origin.example/x' }, seedNode: 'gpu-1' }), 'TE_ERR_VALIDATION', /only for file:\/\//);
+    assertTorrentEdgeError(() => resolveSource({ source: { url: 'file://fileserver/share/x' }, seedNode: 'gpu-1' }), 'TE_ERR_VALIDATION', /local absolute paths/);
+  });
+
+  it('dot segments in a file:// URL are resolved before the path is recorded', () => {
+    // What the worker may read is then decided by its push roots, on the resolved path.
+    assert.deepEqual(resolveSource({ source: { url: 'file:///data/%2E%2E/etc/x' }, seedNode: 'gpu-1' }), { kind: 'push', nodeId: 'gpu-1', path: '/etc/x' });
+  });
 });

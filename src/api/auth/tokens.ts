@@ -139,8 +139,8 @@ export async function loadOrCreateAdminToken(dataDir: string): Promise<{ token: 
   return { token, path, created: true };
 }
 
-export async function loadTokenStore(options: { adminToken?: string; tokensFile?: string }): Promise<TokenStore> {
-  const entries: TokenEntry[] = [];
+export async function loadTokenStore(options: { adminToken?: string; tokensFile?: string; extraEntries?: readonly TokenEntry[] }): Promise<TokenStore> {
+  const entries: TokenEntry[] = [...(options.extraEntries ?? [])];
   if (options.adminToken !== undefined) entries.push(adminTokenEntry(options.adminToken));
   if (options.tokensFile !== undefined) {
     entries.push(...parseTokensFile(await readFile(options.tokensFile, 'utf8'), options.tokensFile));

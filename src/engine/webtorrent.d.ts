@@ -15,6 +15,7 @@ declare module 'webtorrent' {
     downloaded: number;
     progress: number;
     wires: Wire[];
+    files: Array<{ path: string; length: number; offset: number }>;
     addPeer(peer: string): boolean;
   }
 
@@ -27,6 +28,7 @@ declare module 'webtorrent' {
     announce?: string[];
     destroyStoreOnDestroy?: boolean;
     storeCacheSlots?: number;
+    storeOpts?: Record<string, unknown>;
   }
 
   export default class WebTorrent extends EventEmitter {
@@ -38,5 +40,12 @@ declare module 'webtorrent' {
     get(torrentId: string): Promise<Torrent | null>;
     remove(torrentId: string, options: { destroyStore?: boolean }, callback: (error?: Error) => void): void;
     destroy(callback: (error?: Error) => void): void;
+  }
+}
+
+declare module 'fs-chunk-store' {
+  export default class FSChunkStore {
+    constructor(chunkLength: number, options: { path: string; length: number });
+    readonly chunkLength: number;
   }
 }

@@ -30,6 +30,12 @@ export interface Config {
   /** Signs per-transfer announce keys; undefined means a secret generated under dataDir. */
   trackerSecret: Buffer | undefined;
   worker: WorkerConfig;
+  /**
+   * s3:// sources. Credentials are not here: the AWS SDK's default provider chain reads them
+   * (AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, AWS_PROFILE, web identity, instance metadata), the
+   * one reader of the environment outside this file, so that every AWS credential source works.
+   */
+  s3: { endpoint: string | undefined; region: string; forcePathStyle: boolean };
 }
 
 /** What `torrentedge worker` needs to know about its node. */
@@ -48,6 +54,13 @@ export interface WorkerConfig {
   uploadLimitBytes: number | undefined;
   /** How long a job's lease outlives a silent worker: the takeover delay after a crash. */
   leaseTtlMs: number;
+  /** Directories `torrentedge push` may seed from; a file:// source elsewhere is refused. */
+  pushRoots: string[];
+  /** Unpinned CAS content is collected, least recently used first, from high down to low. */
+  casHighWatermarkBytes: number | undefined;
+  casLowWatermarkBytes: number | undefined;
+  /** Prometheus metrics of the worker on this port (loopback unless TORRENTEDGE_HOST says otherwise); undefined serves none. */
+  metricsPort: number | undefined;
 }
 
 export type ConfigFlags = Partial<
@@ -79,6 +92,13 @@ export const configTable = [
   ['TORRENTEDGE_DOWNLOAD_LIMIT', '', '(none)', 'worker: cap on bytes/s fetched from peers'],
   ['TORRENTEDGE_UPLOAD_LIMIT', '', '(none)', 'worker: cap on bytes/s served to peers'],
   ['TORRENTEDGE_LEASE_TTL_MS', '', '15000', 'worker: job lease time-to-live (takeover delay after a crash)'],
+  ['TORRENTEDGE_PUSH_ROOTS', '', '(none)', 'worker: directories push may seed from, dir1:dir2'],
+  ['TORRENTEDGE_CAS_HIGH_WATERMARK', '', '(80% of the disk)', 'worker: CAS bytes above which unpinned content is collected'],
+  ['TORRENTEDGE_CAS_LOW_WATERMARK', '', '(60% of the disk)', 'worker: CAS bytes that collection brings usage down to'],
+  ['TORRENTEDGE_WORKER_METRICS_PORT', '', '(none)', 'worker: port of its Prometheus /metrics'],
+  ['AWS_ENDPOINT_URL_S3', '', '(AWS_ENDPOINT_URL)', 'worker: S3 endpoint for s3:// sources (an S3-compatible server)'],
+  ['AWS_REGION', '', 'us-east-1', 'worker: region of s3:// sources; credentials come from the AWS SDK\'s chain'],
+  ['TORRENTEDGE_S3_FORCE_PATH_STYLE', '', 'true with an endpoint', 'worker: bucket in the URL path, not the host name'],
 ] as const;
 
 export class ConfigError extends Error {
@@ -101,10 +121,16 @@ function parseLabels(text: string | undefined): Record<string, string> {
   return labels;
 }
 
-function parseRate(variable: string, text: string | undefined): number | undefined {
+function parseRate(variable: string, text: string | undefined, unit = 'bytes per second'): number | undefined {
   if (text === undefined) return undefined;
-  if (!/^\d{1,15}$/.test(text) || Number(text) < 1) throw new ConfigError(`${variable} is a positive number of bytes per second, not "${text}"`);
+  if (!/^\d{1,15}$/.test(text) || Number(text) < 1) throw new ConfigError(`${variable} is a positive number of ${unit}, not "${text}"`);
   return Number(text);
+}
+
+function parsePushRoots(text: string | undefined): string[] {
+  const roots = (text ?? '').split(':').filter(Boolean);
+  for (const root of roots) if (!root.startsWith('/')) throw new ConfigError(`TORRENTEDGE_PUSH_ROOTS holds absolute directories, not "${root}"`);
+  return roots.map((root) => resolve(root));
 }
 
 function parseLeaseTtl(text: string): number {
@@ -117,6 +143,14 @@ function parseSecret(text: string | undefined): Buffer | undefined {
   if (text === undefined) return undefined;
   if (!/^([0-9a-f]{2}){32,}$/i.test(text)) throw new ConfigError('TORRENTEDGE_TRACKER_SECRET must be at least 64 hex digits');
   return Buffer.from(text, 'hex');
+}
+
+function parseS3(env: NodeJS.ProcessEnv): Config['s3'] {
+  const endpoint = env.AWS_ENDPOINT_URL_S3 || env.AWS_ENDPOINT_URL || undefined;
+  if (endpoint !== undefined && !/^https?:\/\/[^/]/.test(endpoint)) throw new ConfigError(`the S3 endpoint must be an http:// or https:// URL, not "${endpoint}"`);
+  const pathStyle = env.TORRENTEDGE_S3_FORCE_PATH_STYLE || undefined;
+  if (pathStyle !== undefined && pathStyle !== 'true' && pathStyle !== 'false') throw new ConfigError(`TORRENTEDGE_S3_FORCE_PATH_STYLE is true or false, not "${pathStyle}"`);
+  return { endpoint, region: env.AWS_REGION || 'us-east-1', forcePathStyle: pathStyle === undefined ? endpoint !== undefined : pathStyle === 'true' };
 }
 
 const levels = new Set(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']);
@@ -175,6 +209,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, flags: ConfigFl
       downloadLimitBytes: parseRate('TORRENTEDGE_DOWNLOAD_LIMIT', env.TORRENTEDGE_DOWNLOAD_LIMIT || undefined),
       uploadLimitBytes: parseRate('TORRENTEDGE_UPLOAD_LIMIT', env.TORRENTEDGE_UPLOAD_LIMIT || undefined),
       leaseTtlMs: parseLeaseTtl(env.TORRENTEDGE_LEASE_TTL_MS || '15000'),
+      pushRoots: parsePushRoots(env.TORRENTEDGE_PUSH_ROOTS || undefined),
+      casHighWatermarkBytes: parseRate('TORRENTEDGE_CAS_HIGH_WATERMARK', env.TORRENTEDGE_CAS_HIGH_WATERMARK || undefined, 'bytes'),
+      casLowWatermarkBytes: parseRate('TORRENTEDGE_CAS_LOW_WATERMARK', env.TORRENTEDGE_CAS_LOW_WATERMARK || undefined, 'bytes'),
+      metricsPort: env.TORRENTEDGE_WORKER_METRICS_PORT ? parsePort(env.TORRENTEDGE_WORKER_METRICS_PORT) : undefined,
     },
+    s3: parseS3(env),
   };
 }

@@ -1,3 +1,4 @@
+import { ChunkReadCache } from './chunkReadCache.ts';
 import { ContentStore, type PutChunkOutcome } from './contentStore.ts';
 import { assertSha256Hex } from './digest.ts';
 
@@ -7,6 +8,10 @@ export interface CasChunkStoreOptions {
   pieceSha256: readonly string[];
   /** Called after piece `index` was verified and stored (or found already present). */
   onStored?: (index: number, outcome: PutChunkOutcome) => void;
+  /** Read-ahead for serving blocks, shared by the stores of one engine; each store has its own small one otherwise. */
+  readCache?: ChunkReadCache;
+  /** The segment's length in bytes (webtorrent passes it): with it, the short last piece is read ahead too. */
+  length?: number;
   /** webtorrent adds its own keys (torrent, files, path, name…); they are ignored. */
   [webtorrentKey: string]: unknown;
 }
@@ -29,6 +34,8 @@ export class CasChunkStore {
   readonly #cas: ContentStore;
   readonly #pieces: readonly string[];
   readonly #onStored: CasChunkStoreOptions['onStored'];
+  readonly #readCache: ChunkReadCache;
+  readonly #lastPieceLength: number | undefined;
   #closed = false;
 
   constructor(chunkLength: number, opts: CasChunkStoreOptions) {
@@ -39,6 +46,10 @@ export class CasChunkStore {
     this.#cas = opts.cas;
     this.#pieces = [...opts.pieceSha256];
     this.#onStored = opts.onStored;
+    this.#readCache = opts.readCache ?? new ChunkReadCache({ maxWindows: 4 });
+    const length = opts.length;
+    const expected = (this.#pieces.length - 1) * chunkLength;
+    this.#lastPieceLength = typeof length === 'number' && length > expected && length <= expected + chunkLength ? length - expected : undefined;
   }
 
   put(index: number, buf: Uint8Array, cb: Callback = noop): void {
@@ -62,7 +73,10 @@ export class CasChunkStore {
     if (typeof opts === 'function') return this.get(index, null, opts);
     const digest = this.#digestOf(index, cb);
     if (digest === undefined) return;
-    settle(this.#cas.readChunk(digest, opts?.offset ?? 0, opts?.length ?? undefined), cb);
+    const pieceLength = index === this.#pieces.length - 1 ? this.#lastPieceLength : this.chunkLength;
+    const offset = opts?.offset ?? 0;
+    if (pieceLength === undefined) return settle(this.#cas.readChunk(digest, offset, opts?.length ?? undefined), cb);
+    settle(this.#readCache.read(this.#cas, digest, pieceLength, offset, opts?.length ?? pieceLength - offset), cb);
   }
 
   close(cb: Callback = noop): void {

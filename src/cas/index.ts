@@ -1,6 +1,7 @@
 /** The content-addressable store and its webtorrent adapter: the module's public surface. */
 export { ContentStore, type ContentStoreOptions, type PutChunkOutcome } from './contentStore.ts';
 export { CasChunkStore, type CasChunkStoreOptions, type ChunkGetOptions } from './casChunkStore.ts';
+export { ChunkReadCache, type ChunkReadCacheOptions } from './chunkReadCache.ts';
 export { verifiedBitfield } from './verifiedBitfield.ts';
 export { buildSegmentTorrent, chunkSha1, type SegmentTorrent, type SegmentTorrentInput } from './segmentTorrent.ts';
 export { createCasMetrics, type CasMetrics, type CasStats } from './casMetrics.ts';

@@ -34,6 +34,7 @@ declare module 'webtorrent' {
   export default class WebTorrent extends EventEmitter {
     constructor(options?: Record<string, unknown>);
     static WEBRTC_SUPPORT: boolean;
+    peerId: string;
     torrentPort: number;
     torrents: Torrent[];
     add(torrentId: Buffer | string, options?: AddOptions, onTorrent?: (torrent: Torrent) => void): Torrent;

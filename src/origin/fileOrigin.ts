@@ -1,10 +1,25 @@
-import { open, readdir, stat } from 'node:fs/promises';
+import { open, readdir, realpath, stat } from 'node:fs/promises';
 import { join, relative, sep, basename } from 'node:path';
 import type { FileHandle } from 'node:fs/promises';
 import { artifactPathProblem } from '../commands/artifactPath.ts';
 import { TorrentEdgeError } from '../errors.ts';
 import type { ArtifactFile } from '../events/transferEvents.ts';
 import type { Origin } from './origin.ts';
+
+/**
+ * A push names a path on this node; any writer could name /etc/shadow. Only paths that resolve
+ * (symlinks followed) inside a configured push root may be read.
+ */
+async function assertAllowed(path: string, roots: readonly string[]): Promise<void> {
+  const real = await realpath(path).catch(() => {
+    throw new TorrentEdgeError('TE_ERR_NOT_FOUND', `${path} does not exist on this node`);
+  });
+  for (const root of roots) {
+    const realRoot = await realpath(root).catch(() => undefined);
+    if (realRoot !== undefined && (real === realRoot || real.startsWith(`${realRoot}${sep}`))) return;
+  }
+  throw new TorrentEdgeError('TE_ERR_FORBIDDEN', `${path} is outside this node's push roots (TORRENTEDGE_PUSH_ROOTS: ${roots.join(':') || 'none'})`);
+}
 
 async function listFiles(root: string): Promise<string[]> {
   const found: string[] = [];
@@ -26,11 +41,12 @@ async function listFiles(root: string): Promise<string[]> {
  * A local file or directory tree (`torrentedge push PATH`). A directory's files are listed in
  * byte order of their relative paths, so the same tree always gives the same manifest.
  */
-export function createFileOrigin(path: string): Origin {
+export function createFileOrigin(path: string, options: { allowedRoots: readonly string[] }): Origin {
   let absolute: string[] = [];
   const handles = new Map<number, FileHandle>();
   return {
     async describe() {
+      await assertAllowed(path, options.allowedRoots);
       const info = await stat(path);
       absolute = info.isDirectory() ? await listFiles(path) : [path];
       if (absolute.length === 0) throw new TorrentEdgeError('TE_ERR_VALIDATION', `${path} holds no files`);

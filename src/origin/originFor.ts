@@ -1,14 +1,33 @@
+import type { Logger } from 'pino';
+import type { Config } from '../config.ts';
 import { TorrentEdgeError } from '../errors.ts';
 import { createFileOrigin } from './fileOrigin.ts';
 import { createHttpOrigin } from './httpOrigin.ts';
+import { createMagnetOrigin } from './magnetOrigin.ts';
 import type { Origin } from './origin.ts';
+import { createS3Origin } from './s3Origin.ts';
+
+/** What a worker's origins need beyond the source itself. */
+export interface OriginSettings {
+  s3: Config['s3'];
+  /** The only directories a push may read (TORRENTEDGE_PUSH_ROOTS). */
+  pushRoots: readonly string[];
+  /** Where a magnet's pieces are joined before they are re-chunked. */
+  stagingDir: string;
+  logger: Logger;
+}
+
+type Source = { kind: string; url?: string; path?: string; bucket?: string; key?: string; magnetURI?: string; nodeId?: string };
 
 /** The origin of a transfer's source, as the manifest route describes it. */
-export function originFor(source: { kind: string; url?: string; path?: string }): Origin {
-  if (source.kind === 'url' && source.url !== undefined) {
-    if (source.url.startsWith('file://')) return createFileOrigin(new URL(source.url).pathname);
-    return createHttpOrigin(source.url);
+export function originFor(source: Source, settings: OriginSettings): Origin {
+  if (source.kind === 'url' && source.url !== undefined) return createHttpOrigin(source.url);
+  if (source.kind === 'push' && source.path !== undefined) return createFileOrigin(source.path, { allowedRoots: settings.pushRoots });
+  if (source.kind === 's3' && source.bucket !== undefined && source.key !== undefined) {
+    return createS3Origin({ bucket: source.bucket, key: source.key }, settings.s3);
   }
-  if (source.kind === 'push' && source.path !== undefined) return createFileOrigin(source.path);
-  throw new TorrentEdgeError('TE_ERR_VALIDATION', `a seed cannot read a ${source.kind} source yet`);
+  if (source.kind === 'magnet' && source.magnetURI !== undefined) {
+    return createMagnetOrigin(source.magnetURI, { stagingDir: settings.stagingDir, logger: settings.logger });
+  }
+  throw new TorrentEdgeError('TE_ERR_VALIDATION', `a seed cannot read a ${source.kind} source`);
 }

@@ -15,9 +15,17 @@ export interface FetchDeps {
   signal: AbortSignal;
   /** How often the manifest is polled for new segments. */
   pollMs?: number;
+  onBytes?: (source: 'peer' | 'cas', bytes: number) => void;
 }
 
 export type CompleteManifest = NonNullable<ManifestView['manifest']> & { complete: true };
+
+/** The transfer was cancelled, failed or completed meanwhile: the job stops without failing. */
+export class TransferEndedError extends Error {
+  override name = 'TransferEndedError';
+}
+
+const endedStatuses = new Set(['completed', 'failed', 'cancelled']);
 
 /**
  * Joins each segment's swarm as soon as the seed publishes it and waits until every piece is in
@@ -30,12 +38,13 @@ export async function fetchArtifact(transferId: string, deps: FetchDeps): Promis
     if (deps.signal.aborted) throw deps.signal.reason as Error;
     if (!deps.isHeld()) throw new Error('the lease was lost; the download stops');
     const view = await deps.api.manifest(transferId);
-    if (view.status !== 'running' && view.status !== 'requested') throw new Error(`transfer ${transferId} is ${view.status}`);
+    if (endedStatuses.has(view.status)) throw new TransferEndedError(`transfer ${transferId} is ${view.status}`);
     const manifest = view.manifest;
-    if (manifest !== null) {
+    // A paused transfer joins no new segment; the swarms already joined keep their pieces.
+    if (manifest !== null && view.status !== 'paused') {
       for (const segment of manifest.segments) {
         if (segment === null || joined.has(segment.index)) continue;
-        joined.set(segment.index, await joinSegment(transferId, segment, deps));
+        joined.set(segment.index, await joinSegment(transferId, segment, manifest, deps));
       }
       const allJoined = joined.size === manifest.segments.length;
       if (allJoined && manifest.complete) {
@@ -50,16 +59,23 @@ export async function fetchArtifact(transferId: string, deps: FetchDeps): Promis
 async function joinSegment(
   transferId: string,
   segment: { index: number; firstPiece: number; infoHash: string; pieceSha256: string[] },
+  manifest: { pieceLength: number; totalBytes: number },
   deps: FetchDeps,
 ): Promise<SegmentHandle> {
+  const bytesOf = (index: number): number => Math.min(manifest.pieceLength, manifest.totalBytes - index * manifest.pieceLength);
   for (const [i, digest] of segment.pieceSha256.entries()) {
-    if (await deps.cas.hasChunk(digest)) deps.reporter.add('cas', segment.firstPiece + i);
+    if (!(await deps.cas.hasChunk(digest))) continue;
+    deps.reporter.add('cas', segment.firstPiece + i);
+    deps.onBytes?.('cas', bytesOf(segment.firstPiece + i));
   }
   const torrentFile = await deps.api.segmentTorrent(transferId, segment.index);
   return deps.engine.addSegment({
     infoHash: segment.infoHash,
     torrentFile,
     pieceSha256: segment.pieceSha256,
-    onPieceStored: (index) => deps.reporter.add('peer', segment.firstPiece + index),
+    onPieceStored: (index) => {
+      deps.reporter.add('peer', segment.firstPiece + index);
+      deps.onBytes?.('peer', bytesOf(segment.firstPiece + index));
+    },
   });
 }

@@ -6,8 +6,8 @@ import type { TorrentEngine } from '../engine/torrentEngine.ts';
 import type { LeaseManager } from '../leases/leaseManager.ts';
 import { holdLease, type FencedLease } from '../leases/fencedLease.ts';
 import type { LeaseMetrics } from '../leases/leaseMetrics.ts';
-import { originFor } from '../origin/originFor.ts';
-import { fetchArtifact } from './fetchArtifact.ts';
+import { originFor, type OriginSettings } from '../origin/originFor.ts';
+import { fetchArtifact, TransferEndedError } from './fetchArtifact.ts';
 import { createProgressReporter } from './progressReporter.ts';
 import { runSeedJob } from './seedJob.ts';
 import { ApiError, type AssignedJob, type WorkerApi } from './workerApi.ts';
@@ -27,6 +27,8 @@ export interface JobRunnerDeps {
   /** Where artifacts go when the transfer names no destination: <artifactsDir>/<transferId>/. */
   artifactsDir: string;
   leaseTtlMs?: number;
+  /** What the origins of seed jobs need: S3 settings, push roots, the magnet staging directory. */
+  originSettings: OriginSettings;
 }
 
 const ended = new Set(['completed', 'failed', 'cancelled']);
@@ -42,6 +44,7 @@ export async function runJob(job: AssignedJob, deps: JobRunnerDeps, signal: Abor
   const log = logger.child({ transferId: job.transferId });
   const lease = await acquireLease(job, deps, signal, log);
   const started = Date.now();
+  let infoHashes: string[] = [];
   try {
     await api.grantLease(key, deps.workerId, lease.fencingToken);
     deps.metrics.jobsStarted.inc({ role: job.role });
@@ -49,14 +52,24 @@ export async function runJob(job: AssignedJob, deps: JobRunnerDeps, signal: Abor
     try {
       if (job.role === 'seed') {
         const view = await api.manifest(job.transferId);
-        const origin = originFor(view.source);
+        const origin = originFor(view.source, deps.originSettings);
         try {
           await runSeedJob(job.transferId, { api, cas: deps.cas, engine: deps.engine, origin, reporter, logger: log, isHeld: () => lease.isHeld(), onOriginBytes: (bytes) => deps.metrics.bytes.inc({ source: 'origin' }, bytes) });
         } finally {
           await origin.close();
         }
       }
-      const manifest = await fetchArtifact(job.transferId, { api, cas: deps.cas, engine: deps.engine, reporter, logger: log, isHeld: () => lease.isHeld(), signal });
+      const manifest = await fetchArtifact(job.transferId, {
+        api,
+        cas: deps.cas,
+        engine: deps.engine,
+        reporter,
+        logger: log,
+        isHeld: () => lease.isHeld(),
+        signal,
+        onBytes: (source, bytes) => deps.metrics.bytes.inc({ source }, bytes),
+      });
+      infoHashes = manifest.segments.map((segment) => segment!.infoHash);
       await reporter.flush();
       const refused = reporter.failure();
       if (refused !== undefined) throw refused;
@@ -79,13 +92,15 @@ export async function runJob(job: AssignedJob, deps: JobRunnerDeps, signal: Abor
     }
     await seedUntilTransferEnds(job.transferId, deps, signal);
   } catch (error) {
-    if (signal.aborted) throw error;
+    if (signal.aborted || error instanceof TransferEndedError) throw error;
     // Fenced off by a newer lease: another worker owns the job now; say nothing more.
     if (error instanceof ApiError && (error.code === 'TE_ERR_STALE_FENCING_TOKEN' || error.code === 'TE_ERR_LEASE_NOT_GRANTED')) throw error;
     if (lease.isHeld()) await api.failJob(key, lease.fencingToken, (error as Error).message.slice(0, 1000)).catch(() => undefined);
     throw error;
   } finally {
     await lease.release().catch(() => false);
+    // The swarm is left when the transfer ends (or the worker drains); the chunks stay in the CAS.
+    for (const infoHash of infoHashes) await deps.engine.removeSegment(infoHash);
   }
 }
 

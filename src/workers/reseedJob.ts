@@ -15,8 +15,12 @@ export async function reseedCompletedJob(job: AssignedJob, deps: JobRunnerDeps, 
     if (segment === null) continue;
     await deps.engine.addSegment({ infoHash: segment.infoHash, torrentFile: await deps.api.segmentTorrent(job.transferId, segment.index), pieceSha256: segment.pieceSha256 });
   }
-  while (!signal.aborted) {
-    if (ended.has((await deps.api.manifest(job.transferId)).status)) return;
-    await delay(1000, undefined, { signal }).catch(() => undefined);
+  try {
+    while (!signal.aborted) {
+      if (ended.has((await deps.api.manifest(job.transferId)).status)) return;
+      await delay(1000, undefined, { signal }).catch(() => undefined);
+    }
+  } finally {
+    for (const segment of view.manifest?.segments ?? []) if (segment !== null) await deps.engine.removeSegment(segment.infoHash);
   }
 }

@@ -14,6 +14,8 @@ import { reseedCompletedJob } from './reseedJob.ts';
 import { createWorkerApi, type AssignedJob } from './workerApi.ts';
 import { createWorkerMetrics } from './workerMetrics.ts';
 import { startDirectiveListener } from './directiveListener.ts';
+import { createCasHousekeeping } from './casHousekeeping.ts';
+import { startMetricsServer } from './metricsServer.ts';
 
 export type WorkerState = 'created' | 'starting' | 'running' | 'draining' | 'stopped';
 
@@ -47,12 +49,14 @@ export function createWorkerDaemon(config: Config, deps: { logger: Logger }, opt
   let leases: LeaseManager | undefined;
   let polling = false;
   let directives: { stop(): Promise<void> } | undefined;
+  let housekeeping: ReturnType<typeof createCasHousekeeping> | undefined;
+  let metricsServer: Awaited<ReturnType<typeof startMetricsServer>> | undefined;
 
   function launch(job: AssignedJob): void {
     const controller = new AbortController();
     running.set(job.transferId, controller);
     metrics.activeJobs.set(running.size);
-    const jobDeps = { api, cas: cas!, engine: engine!, leases: leases!, leaseMetrics, metrics, logger, nodeId, workerId, casVolume: config.worker.casDir, artifactsDir: join(config.dataDir, 'artifacts'), leaseTtlMs: options.leaseTtlMs ?? config.worker.leaseTtlMs };
+    const jobDeps = { api, cas: cas!, engine: engine!, leases: leases!, leaseMetrics, metrics, logger, nodeId, workerId, casVolume: config.worker.casDir, artifactsDir: join(config.dataDir, 'artifacts'), leaseTtlMs: options.leaseTtlMs ?? config.worker.leaseTtlMs, originSettings: { s3: config.s3, pushRoots: config.worker.pushRoots, stagingDir: join(config.dataDir, 'staging'), logger } };
     const work = job.state === 'completed' ? reseedCompletedJob(job, jobDeps, controller.signal) : runJob(job, jobDeps, controller.signal);
     work
       .catch((error: unknown) => {
@@ -62,6 +66,7 @@ export function createWorkerDaemon(config: Config, deps: { logger: Logger }, opt
         // A failed job is not retried by this worker; the jobs list no longer offers it once failed.
         running.delete(job.transferId);
         metrics.activeJobs.set(running.size);
+        if (running.size === 0) void housekeeping?.runOnce();
       });
   }
 
@@ -89,6 +94,9 @@ export function createWorkerDaemon(config: Config, deps: { logger: Logger }, opt
     get torrentPort(): number | undefined {
       return engine?.port;
     },
+    get metricsPort(): number | undefined {
+      return metricsServer?.port;
+    },
     async start(): Promise<void> {
       state = 'starting';
       cas = await ContentStore.open(config.worker.casDir, { metrics: createCasMetrics(registry) });
@@ -98,11 +106,18 @@ export function createWorkerDaemon(config: Config, deps: { logger: Logger }, opt
         torrentPort: config.worker.torrentPort,
         downloadLimitBytes: config.worker.downloadLimitBytes,
         uploadLimitBytes: config.worker.uploadLimitBytes,
+        onPieceFailed: () => metrics.chunksFailed.inc(),
       });
       leases =
         config.redisUrl === undefined
           ? createInProcessLeaseManager({ metrics: leaseMetrics })
           : createRedisLeaseManager({ logger, metrics: leaseMetrics }, { redis: config.redisUrl });
+      housekeeping = createCasHousekeeping(
+        { cas, logger, isIdle: () => running.size === 0 },
+        { highWatermarkBytes: config.worker.casHighWatermarkBytes, lowWatermarkBytes: config.worker.casLowWatermarkBytes },
+      );
+      if (config.worker.metricsPort !== undefined) metricsServer = await startMetricsServer(registry, { port: config.worker.metricsPort, host: config.host });
+      timers.push(setInterval(() => metrics.peers.set(engine?.peerCount() ?? 0), 2000));
       await api.registerNode(nodeId, { labels: config.worker.labels, casVolume: config.worker.casDir, capacityBytes: config.worker.capacityBytes });
       const beat = (): void => {
         api
@@ -127,6 +142,8 @@ export function createWorkerDaemon(config: Config, deps: { logger: Logger }, opt
       for (const controller of running.values()) controller.abort(new Error('the worker is draining'));
       const deadline = Date.now() + 10_000;
       while (running.size > 0 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 20));
+      await housekeeping?.stop();
+      await metricsServer?.close();
       await engine?.destroy();
       await leases?.close();
       state = 'stopped';

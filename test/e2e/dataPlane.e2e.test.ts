@@ -2,7 +2,8 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { pathToFileURL } from 'node:url';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createKafkaBus } from '../../src/infra/kafka/kafkaBus.ts';
@@ -26,6 +27,7 @@ interface JobView {
   highestFencingToken: number;
   chunksVerified: number;
   bytes: { origin: number; peer: number; cas: number };
+  failureReason: string | null;
 }
 interface TransferView {
   status: string;
@@ -65,6 +67,7 @@ describe('data plane end to end: worker processes on loopback (PostgreSQL, Redis
         TORRENTEDGE_NODE_LABELS: `zone=z1,rack=${nodeId === 'edge-c' ? 'r2' : 'r1'}`,
         TORRENTEDGE_DATA_DIR: join(work, nodeId),
         TORRENTEDGE_LEASE_TTL_MS: '2000',
+        TORRENTEDGE_PUSH_ROOTS: join(work, 'pushes'),
         REDIS_URL: redisUrl,
         KAFKA_BROKERS: testKafkaBrokers.join(','),
         TORRENTEDGE_LOG_LEVEL: 'info',
@@ -119,6 +122,45 @@ describe('data plane end to end: worker processes on loopback (PostgreSQL, Redis
     assert.ok(origin.bytesServed() <= 1.05 * size, `origin served ${origin.bytesServed()} bytes for a ${size}-byte artifact`);
     const fromPeers = done.jobs.reduce((sum, job) => sum + job.bytes.peer, 0);
     assert.ok(fromPeers >= 2 * size * 0.9, `peers supplied ${fromPeers} bytes`);
+  });
+
+  it('chunks already in a node\'s CAS are not fetched again by another transfer of the same bytes', async () => {
+    const size = 6 * mib;
+    const first = await distribute('base-image.qcow2', size);
+    await waitFor('the first transfer to complete', async () => (await api<TransferView>('GET', `/api/transfers/${first.transferId}`)).body.status === 'completed', 60_000);
+    const again = await api<{ id: string }>('POST', '/api/torrent/create', tokens.writer, { source: { url: first.origin.url }, name: 'base-image-again.qcow2', autoStart: true });
+    const done = await waitFor('the second transfer to complete', async () => {
+      const { body } = await api<TransferView>('GET', `/api/transfers/${again.body.id}`);
+      return body.status === 'completed' ? body : undefined;
+    }, 60_000);
+    for (const job of done.jobs.filter((candidate) => candidate.role === 'peer')) {
+      assert.equal(job.bytes.peer, 0, `${job.nodeId} fetched nothing from peers`);
+      assert.equal(job.bytes.cas, size, `${job.nodeId} found every chunk in its CAS`);
+    }
+    // The file is named by the origin (its URL's last segment); the transfer's name only labels it.
+    for (const nodeId of nodeIds) assert.equal(await sha256Of(join(work, nodeId, 'artifacts', again.body.id, 'base-image.qcow2')), first.sha256);
+  });
+
+  it('push: a directory on one node reaches every node, file by file; a path outside the push roots is refused', async () => {
+    const tree = join(work, 'pushes', 'llama-shards');
+    await mkdir(join(tree, 'tokenizer'), { recursive: true });
+    const digests: Record<string, string> = {};
+    for (const [name, size] of [['model-00001-of-00002.safetensors', 5 * mib + 3], ['model-00002-of-00002.safetensors', 2 * mib], ['tokenizer/tokenizer.json', 70_001]] as const) {
+      digests[name] = await generateArtifact(join(tree, name), size);
+    }
+    const created = await api<{ id: string }>('POST', '/api/torrent/create', tokens.writer, { source: { url: pathToFileURL(tree).href }, seedNode: 'edge-a', autoStart: true });
+    assert.equal(created.status, 201);
+    await waitFor('the push to complete', async () => (await api<TransferView>('GET', `/api/transfers/${created.body.id}`)).body.status === 'completed', 60_000);
+    for (const nodeId of nodeIds) {
+      for (const [name, digest] of Object.entries(digests)) assert.equal(await sha256Of(join(work, nodeId, 'artifacts', created.body.id, name)), digest, `${nodeId}: ${name}`);
+    }
+
+    const outside = await api<{ id: string }>('POST', '/api/torrent/create', tokens.writer, { source: { url: pathToFileURL(join(work, 'edge-a')).href }, seedNode: 'edge-a', autoStart: true, targets: { kind: 'nodes', nodeIds: ['edge-b'] } });
+    const refused = await waitFor('the seed job to fail', async () => {
+      const { body } = await api<TransferView>('GET', `/api/transfers/${outside.body.id}`);
+      return body.jobs.find((job) => job.role === 'seed' && job.state === 'failed');
+    }, 30_000);
+    assert.match(refused.failureReason ?? '', /outside this node's push roots/);
   });
 
   it('a worker killed -9 mid-transfer is replaced; the replacement holds a higher token and the old token is refused', async () => {

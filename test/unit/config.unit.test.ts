@@ -36,6 +36,13 @@ const fullEnv = {
   TORRENTEDGE_DOWNLOAD_LIMIT: '10000000',
   TORRENTEDGE_UPLOAD_LIMIT: '20000000',
   TORRENTEDGE_LEASE_TTL_MS: '5000',
+  TORRENTEDGE_PUSH_ROOTS: '/data/models:/srv/builds/',
+  TORRENTEDGE_CAS_HIGH_WATERMARK: '900',
+  TORRENTEDGE_CAS_LOW_WATERMARK: '600',
+  TORRENTEDGE_WORKER_METRICS_PORT: '9464',
+  AWS_ENDPOINT_URL_S3: 'http://minio.internal:9000',
+  AWS_REGION: 'eu-west-1',
+  TORRENTEDGE_S3_FORCE_PATH_STYLE: 'false',
 };
 
 describe('loadConfig', () => {
@@ -56,7 +63,8 @@ describe('loadConfig', () => {
       otlpTracesEndpoint: undefined,
       redisUrl: undefined,
       trackerSecret: undefined,
-      worker: { nodeId: hostname(), labels: {}, casDir: resolve(process.cwd(), '.torrentedge', 'cas'), torrentPort: 0, token: undefined, capacityBytes: 2 ** 40, downloadLimitBytes: undefined, uploadLimitBytes: undefined, leaseTtlMs: 15_000 },
+      worker: { nodeId: hostname(), labels: {}, casDir: resolve(process.cwd(), '.torrentedge', 'cas'), torrentPort: 0, token: undefined, capacityBytes: 2 ** 40, downloadLimitBytes: undefined, uploadLimitBytes: undefined, leaseTtlMs: 15_000, pushRoots: [], casHighWatermarkBytes: undefined, casLowWatermarkBytes: undefined, metricsPort: undefined },
+      s3: { endpoint: undefined, region: 'us-east-1', forcePathStyle: false },
     });
     assert.ok(isAbsolute(config.dataDir));
   });
@@ -77,8 +85,17 @@ describe('loadConfig', () => {
       otlpTracesEndpoint: 'http://collector:4318/v1/traces',
       redisUrl: 'redis://cache.internal:6379',
       trackerSecret: Buffer.from('ab'.repeat(32), 'hex'),
-      worker: { nodeId: 'gpu-17', labels: { zone: 'eu-1a', rack: 'r7' }, casDir: '/srv/cas', torrentPort: 6881, token: 'node-token', capacityBytes: 2 ** 40, downloadLimitBytes: 10_000_000, uploadLimitBytes: 20_000_000, leaseTtlMs: 5000 },
+      worker: { nodeId: 'gpu-17', labels: { zone: 'eu-1a', rack: 'r7' }, casDir: '/srv/cas', torrentPort: 6881, token: 'node-token', capacityBytes: 2 ** 40, downloadLimitBytes: 10_000_000, uploadLimitBytes: 20_000_000, leaseTtlMs: 5000, pushRoots: ['/data/models', '/srv/builds'], casHighWatermarkBytes: 900, casLowWatermarkBytes: 600, metricsPort: 9464 },
+      s3: { endpoint: 'http://minio.internal:9000', region: 'eu-west-1', forcePathStyle: false },
     });
+  });
+
+  it('S3 settings: AWS_ENDPOINT_URL as fallback, path style by default only with an endpoint', () => {
+    assert.deepEqual(loadConfig({ AWS_ENDPOINT_URL: 'http://127.0.0.1:9000' }).s3, { endpoint: 'http://127.0.0.1:9000', region: 'us-east-1', forcePathStyle: true });
+    assert.equal(loadConfig({ AWS_ENDPOINT_URL: 'http://a:1', AWS_ENDPOINT_URL_S3: 'http://b:2' }).s3.endpoint, 'http://b:2');
+    assert.equal(loadConfig({ TORRENTEDGE_S3_FORCE_PATH_STYLE: 'true' }).s3.forcePathStyle, true);
+    assertConfigError(() => loadConfig({ AWS_ENDPOINT_URL_S3: 'minio:9000' }), /S3 endpoint must be an http/);
+    assertConfigError(() => loadConfig({ TORRENTEDGE_S3_FORCE_PATH_STYLE: 'yes' }), /true or false, not "yes"/);
   });
 
   it('rejects malformed worker settings', () => {
@@ -87,6 +104,7 @@ describe('loadConfig', () => {
     assertConfigError(() => loadConfig({ TORRENTEDGE_TRACKER_SECRET: 'abcd' }), /64 hex digits/);
     assertConfigError(() => loadConfig({ REDIS_URL: 'localhost:6379' }), /redis:\/\//);
     assertConfigError(() => loadConfig({ TORRENTEDGE_DOWNLOAD_LIMIT: '10MB' }), /bytes per second/);
+    assertConfigError(() => loadConfig({ TORRENTEDGE_PUSH_ROOTS: 'relative/dir' }), /absolute directories/);
   });
 
   it('rejects malformed Kafka settings', () => {

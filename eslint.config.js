@@ -4,7 +4,8 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['node_modules/', '.torrentedge/', 'coverage/', '.cache/'] },
+  // packages/ holds local stand-ins for npm packages (plain JavaScript, see docs/architecture.md).
+  { ignores: ['node_modules/', '.torrentedge/', 'coverage/', '.cache/', 'packages/'] },
   js.configs.recommended,
   ...tseslint.configs.recommendedTypeChecked,
   {

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import WebTorrent, { type Wire } from 'webtorrent';
 import type { Logger } from 'pino';
 import { CasChunkStore, ChunkReadCache, verifiedBitfield, type ContentStore } from '../cas/index.ts';
@@ -98,25 +99,46 @@ export function createTorrentEngine(options: {
         // and holds 20 pieces per torrent; without it each request reads just its block.
         storeCacheSlots: 0,
       });
-      const done = new Promise<void>((resolveDone) => {
+      let failDone: (error: Error) => void = () => {};
+      const done = new Promise<void>((resolveDone, rejectDone) => {
+        failDone = rejectDone;
         if (complete) resolveDone();
         torrent.once('done', () => resolveDone());
       });
+      // Marked handled here: a caller that awaits done later still sees the rejection, but a
+      // rejection before it does must not take the process down.
+      done.catch(() => {});
+      const hangUp = (peerIds: readonly string[]) => {
+        for (const peerId of peerIds) for (const wire of torrent.wires) if (wire.peerId === peerId) wire.destroy();
+      };
       torrent.on('wire', (wire: Wire) => {
         if (bans.isBanned(wire.peerId)) return wire.destroy();
-        wire.on('piece', (index: number) => bans.blockReceived(torrent.infoHash, index, wire.peerId));
+        wire.on('piece', (index: number, offset: number, block: Uint8Array) =>
+          bans.blockReceived(torrent.infoHash, index, { offset, length: block.length, peerId: wire.peerId, digest: sha1Hex(block) }));
       });
-      torrent.on('verified', (index: number) => bans.pieceVerified(torrent.infoHash, index));
+      torrent.on('verified', (index: number) => {
+        const suspects = bans.pieceVerified(torrent.infoHash, index);
+        if (suspects.length === 0) return;
+        options.cas.readChunk(segment.pieceSha256[index]!).then(
+          (piece) => hangUp(bans.blocksLied(suspects.filter((block) => sha1Hex(piece.subarray(block.offset, block.offset + block.length)) !== block.digest).map((block) => block.peerId))),
+          (error: unknown) => logger.warn({ err: error, index }, 'could not re-read a verified piece to find who spoiled it'),
+        );
+      });
       torrent.on('warning', (warning: Error) => {
         const failed = /^Piece (\d+) failed verification/.exec(warning.message);
         if (failed === null) return logger.debug({ warning: warning.message }, 'torrent warning');
         failedPieces++;
         options.onPieceFailed?.();
-        for (const peerId of bans.pieceFailed(torrent.infoHash, Number(failed[1]))) {
-          for (const wire of torrent.wires) if (wire.peerId === peerId) wire.destroy();
-        }
+        hangUp(bans.pieceFailed(torrent.infoHash, Number(failed[1])));
       });
-      torrent.once('error', reject);
+      // webtorrent destroys the torrent on any error after ready too (e.g. a put refused by the SHA-256 gate).
+      torrent.on('error', (error: Error) => {
+        logger.error({ err: error, infoHash: segment.infoHash }, 'segment torrent failed');
+        added.delete(segment.infoHash);
+        bans.forget(segment.infoHash);
+        reject(error);
+        failDone(error);
+      });
       torrent.once('ready', () => resolve({ infoHash: torrent.infoHash, done, peers: () => torrent.numPeers, addPeer: (address) => void torrent.addPeer(address) }));
     });
   }
@@ -141,6 +163,10 @@ export function createTorrentEngine(options: {
       await new Promise<void>((resolve) => client.destroy(() => resolve()));
     },
   };
+}
+
+function sha1Hex(bytes: Uint8Array): string {
+  return createHash('sha1').update(bytes).digest('hex');
 }
 
 export type TorrentEngine = ReturnType<typeof createTorrentEngine>;

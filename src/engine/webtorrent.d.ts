@@ -27,6 +27,8 @@ declare module 'webtorrent' {
     private?: boolean;
     announce?: string[];
     destroyStoreOnDestroy?: boolean;
+    /** Where the default file-system store writes (a stock client). */
+    path?: string;
     storeCacheSlots?: number;
     storeOpts?: Record<string, unknown>;
   }

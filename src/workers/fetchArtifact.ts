@@ -48,12 +48,22 @@ export async function fetchArtifact(transferId: string, deps: FetchDeps): Promis
       }
       const allJoined = joined.size === manifest.segments.length;
       if (allJoined && manifest.complete) {
-        await Promise.all([...joined.values()].map((handle) => handle.done));
+        await untilAborted(Promise.all([...joined.values()].map((handle) => handle.done)), deps.signal);
         return manifest as CompleteManifest;
       }
     }
     await delay(deps.pollMs ?? 200, undefined, { signal: deps.signal });
   }
+}
+
+/** A drain or a lost lease must not wait behind a slow swarm. */
+function untilAborted<T>(work: Promise<T>, signal: AbortSignal): Promise<T> {
+  if (signal.aborted) return Promise.reject(signal.reason as Error);
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = (): void => reject(signal.reason as Error);
+    signal.addEventListener('abort', onAbort, { once: true });
+    work.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort));
+  });
 }
 
 async function joinSegment(

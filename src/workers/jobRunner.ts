@@ -45,6 +45,17 @@ export async function runJob(job: AssignedJob, deps: JobRunnerDeps, signal: Abor
   const lease = await acquireLease(job, deps, signal, log);
   const started = Date.now();
   let infoHashes: string[] = [];
+  let completed = false;
+  let bytesThisSecond = 0;
+  const throughput = setInterval(() => {
+    deps.metrics.jobThroughput.set({ transfer: job.transferId }, bytesThisSecond);
+    bytesThisSecond = 0;
+  }, 1000);
+  throughput.unref();
+  const countBytes = (source: 'origin' | 'peer' | 'cas', bytes: number): void => {
+    deps.metrics.bytes.inc({ source }, bytes);
+    if (source !== 'cas') bytesThisSecond += bytes;
+  };
   try {
     await api.grantLease(key, deps.workerId, lease.fencingToken);
     deps.metrics.jobsStarted.inc({ role: job.role });
@@ -54,7 +65,7 @@ export async function runJob(job: AssignedJob, deps: JobRunnerDeps, signal: Abor
         const view = await api.manifest(job.transferId);
         const origin = originFor(view.source, deps.originSettings);
         try {
-          await runSeedJob(job.transferId, { api, cas: deps.cas, engine: deps.engine, origin, reporter, logger: log, isHeld: () => lease.isHeld(), onOriginBytes: (bytes) => deps.metrics.bytes.inc({ source: 'origin' }, bytes) });
+          await runSeedJob(job.transferId, { api, cas: deps.cas, engine: deps.engine, origin, reporter, logger: log, isHeld: () => lease.isHeld(), onOriginBytes: (bytes) => countBytes('origin', bytes) });
         } finally {
           await origin.close();
         }
@@ -67,7 +78,7 @@ export async function runJob(job: AssignedJob, deps: JobRunnerDeps, signal: Abor
         logger: log,
         isHeld: () => lease.isHeld(),
         signal,
-        onBytes: (source, bytes) => deps.metrics.bytes.inc({ source }, bytes),
+        onBytes: countBytes,
       });
       infoHashes = manifest.segments.map((segment) => segment!.infoHash);
       await reporter.flush();
@@ -85,6 +96,7 @@ export async function runJob(job: AssignedJob, deps: JobRunnerDeps, signal: Abor
         pin: `transfer-${job.transferId}`,
       });
       await api.completeJob(key, lease.fencingToken);
+      completed = true;
       deps.metrics.jobSeconds.observe({ role: job.role }, (Date.now() - started) / 1000);
       log.info({ destination, seconds: (Date.now() - started) / 1000 }, 'artifact verified and materialized');
     } finally {
@@ -92,12 +104,19 @@ export async function runJob(job: AssignedJob, deps: JobRunnerDeps, signal: Abor
     }
     await seedUntilTransferEnds(job.transferId, deps, signal);
   } catch (error) {
-    if (signal.aborted || error instanceof TransferEndedError) throw error;
+    if (error instanceof TransferEndedError) throw error;
+    if (signal.aborted) {
+      // A drained worker gives the job up in the log, so a replacement takes it without waiting.
+      if (!completed && lease.isHeld()) await api.abandonJob(key, lease.fencingToken, 'the worker drained').catch(() => undefined);
+      throw error;
+    }
     // Fenced off by a newer lease: another worker owns the job now; say nothing more.
     if (error instanceof ApiError && (error.code === 'TE_ERR_STALE_FENCING_TOKEN' || error.code === 'TE_ERR_LEASE_NOT_GRANTED')) throw error;
     if (lease.isHeld()) await api.failJob(key, lease.fencingToken, (error as Error).message.slice(0, 1000)).catch(() => undefined);
     throw error;
   } finally {
+    clearInterval(throughput);
+    deps.metrics.jobThroughput.remove({ transfer: job.transferId });
     await lease.release().catch(() => false);
     // The swarm is left when the transfer ends (or the worker drains); the chunks stay in the CAS.
     for (const infoHash of infoHashes) await deps.engine.removeSegment(infoHash);

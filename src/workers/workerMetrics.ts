@@ -10,6 +10,12 @@ export function createWorkerMetrics(registry: Registry) {
     jobSeconds: new Histogram({ name: 'torrentedge_worker_job_seconds', help: 'From lease to materialized artifact', labelNames: ['role'] as const, buckets: [1, 5, 15, 30, 60, 120, 300, 900, 3600], registers: [registry] }),
     activeJobs: new Gauge({ name: 'torrentedge_worker_active_jobs', help: 'Jobs running on this worker', registers: [registry] }),
     heartbeats: new Counter({ name: 'torrentedge_worker_heartbeats_sent_total', help: 'Heartbeats sent to the api', registers: [registry] }),
+    jobThroughput: new Gauge({
+      name: 'torrentedge_worker_job_throughput_bytes_per_second',
+      help: 'Bytes a running job took in (origin, peers) over the last second; the series goes when the job ends',
+      labelNames: ['transfer'] as const,
+      registers: [registry],
+    }),
     peers: new Gauge({ name: 'torrentedge_worker_peers', help: 'Peers connected across all segments', registers: [registry] }),
   };
 }

@@ -2,7 +2,8 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
+import WebTorrent from 'webtorrent';
 import { pathToFileURL } from 'node:url';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -201,6 +202,42 @@ describe('data plane end to end: worker processes on loopback (PostgreSQL, Redis
     });
     assert.equal(stale.status, 409);
     assert.equal(stale.body.error.code, 'TE_ERR_STALE_FENCING_TOKEN');
+  });
+
+  it('a stock BitTorrent client given the .torrent and its announce key joins the swarm through the tracker', async () => {
+    // A target without a worker keeps the transfer running, so the workers keep seeding.
+    assert.equal((await api('PUT', '/api/nodes/ghost', tokens.admin, { labels: {}, casVolume: '/nowhere', capacityBytes: 1 })).status, 200);
+    await waitFor('the ghost node projected', async () => (await api<{ items: unknown[] }>('GET', '/api/nodes')).body.items.length === 4);
+    const artifact = join(work, 'stock-client.bin');
+    await generateArtifact(artifact, 5 * mib + 99);
+    const origin = await startLocalOrigin(artifact);
+    cleanups.push(() => origin.close());
+    const created = await api<{ id: string }>('POST', '/api/torrent/create', tokens.writer, { source: { url: origin.url }, autoStart: true, targets: { kind: 'nodes', nodeIds: ['edge-a', 'edge-b', 'ghost'] } });
+    await waitFor('edge-a and edge-b to complete', async () => {
+      const { body } = await api<TransferView>('GET', `/api/transfers/${created.body.id}`);
+      return body.jobs.filter((job) => job.state === 'completed').length === 2;
+    }, 60_000);
+    const { torrents } = (await api<{ torrents: Array<{ index: number; url: string }> }>('GET', `/api/transfers/${created.body.id}/torrent`, tokens.reader)).body;
+    const downloads = join(work, 'stock-client');
+    const client = new WebTorrent({ dht: false, lsd: false, utp: false, natUpnp: false, natPmp: false });
+    cleanups.push(() => new Promise<void>((resolve) => client.destroy(() => resolve())));
+    const content = await readFile(artifact);
+    let offset = 0;
+    for (const { url } of torrents) {
+      const response = await fetch(`${apiUrl}${url}`, { headers: bearer(tokens.reader) });
+      const torrentFile = Buffer.from(await response.arrayBuffer());
+      const torrent = client.add(torrentFile, { path: downloads });
+      await new Promise<void>((resolve, reject) => {
+        torrent.once('done', () => resolve());
+        torrent.once('error', reject);
+      });
+      const file = torrent.files[0]!;
+      const bytes = await readFile(join(downloads, file.path));
+      assert.ok(bytes.equals(content.subarray(offset, offset + bytes.length)), `segment at ${offset} matches the artifact`);
+      offset += bytes.length;
+    }
+    assert.equal(offset, content.length, 'the segments cover the artifact');
+    await api('POST', `/api/transfers/${created.body.id}/cancel`, tokens.writer, { reason: 'test done' });
   });
 
   it("a node token cannot report for another node's job", async () => {

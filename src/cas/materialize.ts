@@ -7,6 +7,7 @@ import type { ContentStore } from './contentStore.ts';
 import { assertPinName, readPin, writePin } from './pins.ts';
 import { inspectLinkTarget, placeLink, type LinkOutcome } from './placeLink.ts';
 import { resolveInside } from './safePath.ts';
+import { assertFence } from './fences.ts';
 
 export interface MaterializeRequest extends ArtifactShape {
   /** A file path (layout 'file') or a directory (layout 'directory'); chosen by the caller, never by the manifest. */
@@ -15,6 +16,8 @@ export interface MaterializeRequest extends ArtifactShape {
   layout?: 'file' | 'directory';
   /** Records the links under this pin: their objects survive GC while the links exist and point at them. */
   pin?: string;
+  /** The lease the writer holds: links are placed only if no higher token was seen (fences.ts). */
+  fence?: { resource: string; fencingToken: number };
 }
 
 export interface MaterializedFile {
@@ -53,6 +56,8 @@ export async function materialize(store: ContentStore, request: MaterializeReque
   const built: boolean[] = [];
   for (const file of files) built.push(await buildObject(store, request, file));
 
+  // Checked last, right before the links: a replacement that raised the fence meanwhile wins.
+  if (request.fence !== undefined) await assertFence(store.root, request.fence.resource, request.fence.fencingToken);
   const links = await targets({ createParents: true });
   if (request.pin !== undefined) await recordLinks(store, request.pin, files, links);
   const results: MaterializedFile[] = [];

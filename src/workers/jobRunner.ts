@@ -57,6 +57,7 @@ export async function runJob(job: AssignedJob, deps: JobRunnerDeps, signal: Abor
     if (source !== 'cas') bytesThisSecond += bytes;
   };
   try {
+    await deps.cas.raiseFence(lease.resource, lease.fencingToken);
     await api.grantLease(key, deps.workerId, lease.fencingToken);
     deps.metrics.jobsStarted.inc({ role: job.role });
     const reporter = createProgressReporter({ api, key, fencingToken: lease.fencingToken, logger: log, onReported: (source, count) => deps.metrics.chunksReported.inc({ source }, count) });
@@ -94,6 +95,7 @@ export async function runJob(job: AssignedJob, deps: JobRunnerDeps, signal: Abor
         destination,
         layout: 'directory',
         pin: `transfer-${job.transferId}`,
+        fence: { resource: lease.resource, fencingToken: lease.fencingToken },
       });
       await api.completeJob(key, lease.fencingToken);
       completed = true;

@@ -21,6 +21,13 @@ export interface JobAssignerDeps {
   transfers: TransferCommands;
   nodes: NodeQueries;
   logger: Logger;
+  /**
+   * Resolves once the read models hold every event up to `position`. Targets are resolved
+   * against the nodes read model and late nodes against the transfers read model; without this
+   * wait a node registered just before a start (or a start just before a registration) could be
+   * missed by both.
+   */
+  waitForReadModels?: (position: number) => Promise<void>;
 }
 
 /**
@@ -63,6 +70,34 @@ export function createJobAssigner(deps: JobAssignerDeps) {
     });
   }
 
+  function matches(targets: TransferRequested['data']['targets'], node: { nodeId: string; labels: Record<string, string> }): boolean {
+    if (targets.kind === 'all') return true;
+    if (targets.kind === 'nodes') return targets.nodeIds.includes(node.nodeId);
+    return Object.entries(targets.labels).every(([key, value]) => node.labels[key] === value);
+  }
+
+  /** A node that joins (or is relabelled into a selector) while transfers run gets its jobs in them too. */
+  async function assignLateNode(event: RecordedEvent): Promise<void> {
+    const node = event.data as { nodeId: string; labels: Record<string, string> };
+    for (const transferId of await deps.nodes.activeTransferIds()) {
+      const { events } = await deps.eventLog.readStream(transferStreamId(transferId));
+      const requested = events.find((candidate) => candidate.type === 'TransferRequested')?.data as TransferRequested['data'] | undefined;
+      if (requested === undefined || !events.some((candidate) => candidate.type === 'TransferStarted') || !matches(requested.targets, node)) continue;
+      try {
+        // The same request id as an assignment at start: whichever comes second is a no-op.
+        await deps.jobs.assignJob({ transferId, nodeId: node.nodeId }, 'peer', {
+          requestId: `assign:${transferId}:${node.nodeId}`,
+          actor: assignerActor,
+          occurredAt: new Date().toISOString(),
+          ...traceHeadersOf(contextFrom(event.metadata)),
+        });
+      } catch (error) {
+        if (error instanceof TorrentEdgeError && (error.code === 'TE_ERR_ILLEGAL_TRANSITION' || error.code === 'TE_ERR_JOB_EXISTS')) continue;
+        throw error;
+      }
+    }
+  }
+
   /** The rollout is done when every job is: the last JobCompleted completes the transfer. */
   async function completeIfAllJobsDone(completed: RecordedEvent): Promise<void> {
     const transferId = (completed.data as { transferId: string }).transferId;
@@ -98,7 +133,11 @@ export function createJobAssigner(deps: JobAssignerDeps) {
           onEvents: async (events) => {
             // Only the first start assigns: a resumed transfer keeps its jobs.
             for (const event of events) {
+              if (event.type === 'TransferStarted' || event.type === 'NodeRegistered' || event.type === 'NodeDescriptionChanged') {
+                await deps.waitForReadModels?.(event.globalPosition);
+              }
               if (event.type === 'TransferStarted') await assign(event);
+              else if (event.type === 'NodeRegistered' || event.type === 'NodeDescriptionChanged') await assignLateNode(event);
               else if (event.type === 'JobCompleted') await completeIfAllJobsDone(event);
             }
             const last = events[events.length - 1]!.checkpoint;

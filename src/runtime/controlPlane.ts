@@ -112,7 +112,7 @@ export async function createControlPlane(config: Config, deps: { logger: Logger 
   const nodeQueries = createNodeQueries(db);
   // Assigning jobs follows the log like the projector does, and runs where it runs.
   const assigner = options.projector
-    ? createJobAssigner({ db, eventLog, jobs: createJobCommands(commands), transfers: createTransferCommands(commands), nodes: nodeQueries, logger: deps.logger.child({ component: 'job-assigner' }) })
+    ? createJobAssigner({ db, eventLog, jobs: createJobCommands(commands), transfers: createTransferCommands(commands), nodes: nodeQueries, logger: deps.logger.child({ component: 'job-assigner' }), waitForReadModels: (position) => projector!.waitForPosition(position, 60_000) })
     : undefined;
   const bus = options.bus ?? openBus(config, deps, 'control-plane');
   let relayedPosition = 0;

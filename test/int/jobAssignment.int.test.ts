@@ -70,6 +70,28 @@ describe('job assignment when a transfer starts (embedded defaults)', () => {
     assert.equal(rows[0]!.n, 2);
   });
 
+  it('a node that joins while a transfer runs gets a peer job in it if it is a target, and only then', async () => {
+    const id = await create({ autoStart: true, targets: { kind: 'selector', labels: { zone: 'a' } } });
+    await jobsOf(id, 2);
+    for (const [nodeId, zone] of [['gpu-a9', 'a'], ['gpu-b9', 'b']] as const) {
+      const response = await inject({ method: 'PUT', url: `/api/nodes/${nodeId}`, headers: bearer(tokens.writer), payload: { labels: { zone }, casVolume: '/cas', capacityBytes: 1 } });
+      assert.equal(response.statusCode, 200);
+    }
+    const jobs = await jobsOf(id, 3);
+    assert.deepEqual(jobs.map((job) => [job.nodeId, job.role]), [['gpu-a1', 'seed'], ['gpu-a2', 'peer'], ['gpu-a9', 'peer']]);
+    await waitFor('a directive for the late node', () => directives.some((m) => m.key === 'gpu-a9' && m.value.includes(id)));
+    // A transfer that has ended takes no one; a running one for zone b shows the registration was handled.
+    const done = await create({ autoStart: true, targets: { kind: 'selector', labels: { zone: 'b' } } });
+    await jobsOf(done, 3);
+    assert.equal((await inject({ method: 'POST', url: `/api/transfers/${done}/cancel`, headers: bearer(tokens.writer), payload: { reason: 'test' } })).statusCode, 200);
+    const witness = await create({ autoStart: true, targets: { kind: 'selector', labels: { zone: 'b' } } });
+    await jobsOf(witness, 3);
+    assert.equal((await inject({ method: 'PUT', url: '/api/nodes/gpu-b10', headers: bearer(tokens.writer), payload: { labels: { zone: 'b' }, casVolume: '/cas', capacityBytes: 1 } })).statusCode, 200);
+    assert.ok((await jobsOf(witness, 4)).some((job) => job.nodeId === 'gpu-b10'));
+    const { rows } = await t.plane.db.query<{ n: number }>(`SELECT count(*)::int AS n FROM te_events WHERE event_type = 'JobAssigned' AND stream_id = $1`, [`job-${done}.gpu-b10`]);
+    assert.equal(rows[0]!.n, 0);
+  });
+
   it('refuses a node registration with unknown fields or a bad node id', async () => {
     const bad = await inject({ method: 'PUT', url: '/api/nodes/gpu-x', headers: bearer(tokens.writer), payload: { labels: {}, casVolume: '/cas', capacityBytes: 1, gpu: 'h100' } });
     assert.equal(bad.statusCode, 400);

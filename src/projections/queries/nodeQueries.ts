@@ -27,6 +27,12 @@ export function createNodeQueries(sql: SqlExecutor) {
       return rows[0]?.labels;
     },
 
+    /** Transfers that may still take jobs: a node joining the fleet joins these if it is a target. */
+    async activeTransferIds(): Promise<string[]> {
+      const { rows } = await sql.query<{ transfer_id: string }>("SELECT transfer_id::text AS transfer_id FROM te_transfers WHERE status IN ('running', 'paused') ORDER BY created_at");
+      return rows.map((row) => row.transfer_id);
+    },
+
     async listNodes(): Promise<NodeView[]> {
       const { rows } = await sql.query('SELECT * FROM te_nodes ORDER BY node_id');
       return rows.map(toNodeView);

@@ -38,11 +38,15 @@ export function createMagnetOrigin(magnetURI: string, options: { stagingDir: str
   let files: ArtifactFile[] = [];
   let starts: number[] = [];
   let handle: FileHandle | undefined;
+  let abandon: ((error: Error) => void) | undefined;
+  let closed = false;
 
   return {
     async describe() {
       await mkdir(options.stagingDir, { recursive: true });
       const torrent = await new Promise<Torrent>((resolve, reject) => {
+        // close() while the swarm is still being read (a drain, a lost lease) ends the wait.
+        abandon = reject;
         const timer = setTimeout(() => reject(new TorrentEdgeError('TE_ERR_UNAVAILABLE', 'the magnet swarm gave no metadata and pieces in time')), options.timeoutMs ?? 600_000);
         timer.unref();
         const added = client.add(magnetURI, { store: stagingStoreIn(options.stagingDir), storeCacheSlots: 0 });
@@ -72,6 +76,9 @@ export function createMagnetOrigin(magnetURI: string, options: { stagingDir: str
       return buffer;
     },
     async close() {
+      if (closed) return;
+      closed = true;
+      abandon?.(new TorrentEdgeError('TE_ERR_UNAVAILABLE', 'the magnet origin was closed before its swarm was read'));
       await handle?.close();
       await new Promise<void>((resolve) => client.destroy(() => resolve()));
       if (stagingPath !== undefined) await rm(stagingPath, { force: true });

@@ -65,9 +65,12 @@ export async function runJob(job: AssignedJob, deps: JobRunnerDeps, signal: Abor
       if (job.role === 'seed') {
         const view = await api.manifest(job.transferId);
         const origin = originFor(view.source, deps.originSettings);
+        const closeOnAbort = (): void => void origin.close();
+        signal.addEventListener('abort', closeOnAbort, { once: true });
         try {
           await runSeedJob(job.transferId, { api, cas: deps.cas, engine: deps.engine, origin, reporter, logger: log, isHeld: () => lease.isHeld(), onOriginBytes: (bytes) => countBytes('origin', bytes) });
         } finally {
+          signal.removeEventListener('abort', closeOnAbort);
           await origin.close();
         }
       }

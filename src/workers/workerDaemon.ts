@@ -140,7 +140,8 @@ export function createWorkerDaemon(config: Config, deps: { logger: Logger }, opt
       for (const timer of timers) clearInterval(timer);
       await directives?.stop();
       for (const controller of running.values()) controller.abort(new Error('the worker is draining'));
-      const deadline = Date.now() + 10_000;
+      // Inside the CLI's 10 s grace: jobs get 5 s to give their leases up, then the engine closes.
+      const deadline = Date.now() + 5000;
       while (running.size > 0 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 20));
       await housekeeping?.stop();
       await metricsServer?.close();

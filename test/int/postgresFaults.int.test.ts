@@ -28,7 +28,8 @@ describe('PostgreSQL faults', () => {
   });
 
   it('fails a transaction whose connection is killed, keeps the process up, and serves the next query', async () => {
-    const killed = other.transaction((tx) => tx.query('SELECT pg_sleep(10)'));
+    // The rejection is awaited from the start: it may arrive before the terminate call returns.
+    const killed = assert.rejects(other.transaction((tx) => tx.query('SELECT pg_sleep(10)')));
     const pid = await waitFor('the sleeping backend', async () => {
       const { rows } = await database.db.query<{ pid: number }>(
         "SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND query = 'SELECT pg_sleep(10)' AND state = 'active'",
@@ -36,7 +37,7 @@ describe('PostgreSQL faults', () => {
       return rows[0]?.pid;
     });
     await database.db.query('SELECT pg_terminate_backend($1)', [pid]);
-    await assert.rejects(killed);
+    await killed;
     const { rows } = await other.query<{ ok: number }>('SELECT 1 AS ok');
     assert.deepEqual(rows, [{ ok: 1 }]);
   });

@@ -6,4 +6,6 @@ export const headerNames = {
   requestId: 'x-request-id',
   traceparent: 'traceparent',
   tracestate: 'tracestate',
+  /** Set on a reference to an event too large for one message: its size in bytes. */
+  oversize: 'x-oversize',
 } as const;

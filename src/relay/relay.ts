@@ -3,10 +3,11 @@ import type { MessageBus, OutgoingMessage } from '../bus/messageBus.ts';
 import type { EventLog, LogCheckpoint, RecordedEvent, Subscription } from '../events/eventLog.ts';
 import type { SqlDatabase } from '../infra/postgres/sqlDatabase.ts';
 import { advanceCheckpoint, ensureCheckpoint } from '../projections/checkpoints.ts';
-import { dispatchMessage, eventMessage } from './relayMessages.ts';
+import { boundedEventMessage, dispatchMessage, messageBytes } from './relayMessages.ts';
 import { ROOT_CONTEXT } from '@opentelemetry/api';
 import { contextFrom, inSpan, SpanKind, startSpan, traceHeadersOf } from '../observability/tracing.ts';
 import type { RelayTopics } from './topics.ts';
+import { headerNames } from '../bus/eventHeaders.ts';
 
 export interface RelayDeps {
   db: SqlDatabase;
@@ -22,6 +23,8 @@ export const relayCheckpointName = 'relay:bus';
 // Kafka refuses a produce request over the broker's message.max.bytes (1 MiB by default), and
 // kafkajs does not retry that: a batch of 5,000 events wedged the relay. Sends stay well below.
 const maxSendBytes = 512 * 1024;
+// One message must fit the broker's default message.max.bytes (1 MiB) with the batch's overhead.
+export const maxEventMessageBytes = 900 * 1024;
 
 /** Splits messages into runs whose keys, values and headers add up to at most `maxBytes` (one message may exceed it alone). */
 export function chunkByBytes(messages: readonly OutgoingMessage[], maxBytes: number): OutgoingMessage[][] {
@@ -29,8 +32,7 @@ export function chunkByBytes(messages: readonly OutgoingMessage[], maxBytes: num
   let current: OutgoingMessage[] = [];
   let bytes = 0;
   for (const message of messages) {
-    let size = Buffer.byteLength(message.key) + Buffer.byteLength(message.value);
-    for (const [name, value] of Object.entries(message.headers)) size += name.length + Buffer.byteLength(value);
+    const size = messageBytes(message);
     if (current.length > 0 && bytes + size > maxBytes) {
       chunks.push(current);
       current = [];
@@ -57,7 +59,11 @@ export function createRelay(deps: RelayDeps, options: { topics: RelayTopics; bat
 
   async function publish(events: readonly RecordedEvent[]): Promise<void> {
     await inSpan('relay publish', { parent: ROOT_CONTEXT, kind: SpanKind.PRODUCER, attributes: { 'messaging.batch.message_count': events.length } }, async () => {
-      for (const chunk of chunkByBytes(events.map(eventMessage), maxSendBytes)) await deps.bus.publish(options.topics.events.name, chunk);
+      const messages = events.map((event) => boundedEventMessage(event, maxEventMessageBytes));
+      for (const [index, message] of messages.entries()) {
+        if (message.headers[headerNames.oversize] !== undefined) deps.logger.warn({ eventId: events[index]!.eventId, bytes: Number(message.headers[headerNames.oversize]) }, 'event too large for one message; published as a reference');
+      }
+      for (const chunk of chunkByBytes(messages, maxSendBytes)) await deps.bus.publish(options.topics.events.name, chunk);
     });
     // A directive continues its job's trace: one PRODUCER span each, whose context the message carries.
     const assigned = events.filter((event) => event.type === 'JobAssigned');

@@ -14,6 +14,40 @@ function headersOf(event: RecordedEvent): Record<string, string> {
   };
 }
 
+export const messageBytes = (message: OutgoingMessage): number =>
+  Buffer.byteLength(message.key) + Buffer.byteLength(message.value) + Object.entries(message.headers).reduce((sum, [name, value]) => sum + name.length + Buffer.byteLength(value), 0);
+
+/**
+ * An event too large for one Kafka message (a manifest segment of tens of thousands of pieces)
+ * is published as a reference: its identity and position, and the header `x-oversize` with its
+ * size. Consumers read the full event from the api (`GET /api/transfers/:id/events`). Sending it
+ * whole would be refused by the broker on every retry and wedge the relay.
+ */
+export function oversizeReference(event: RecordedEvent, bytes: number): OutgoingMessage {
+  return {
+    key: event.streamId,
+    headers: { ...headersOf(event), [headerNames.oversize]: String(bytes) },
+    value: JSON.stringify({
+      eventId: event.eventId,
+      type: event.type,
+      streamId: event.streamId,
+      streamRevision: event.streamRevision,
+      globalPosition: event.globalPosition,
+      schemaVersion: event.schemaVersion,
+      oversize: { bytes },
+      metadata: event.metadata,
+      recordedAt: event.recordedAt.toISOString(),
+    }),
+  };
+}
+
+/** The event as torrent.events carries it: whole when it fits in `maxBytes`, else a reference. */
+export function boundedEventMessage(event: RecordedEvent, maxBytes: number): OutgoingMessage {
+  const message = eventMessage(event);
+  const bytes = messageBytes(message);
+  return bytes <= maxBytes ? message : oversizeReference(event, bytes);
+}
+
 /** The event as published to torrent.events: the recorded event as JSON, keyed by its stream. */
 export function eventMessage(event: RecordedEvent): OutgoingMessage {
   return {

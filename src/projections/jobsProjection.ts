@@ -18,6 +18,7 @@ export interface JobRow {
   assigned_at: string | Date;
   updated_at: string | Date;
   completed_at: string | Date | null;
+  trace_parent: string | null;
 }
 
 const table: RowTable<JobRow> = {
@@ -25,7 +26,7 @@ const table: RowTable<JobRow> = {
   key: ['transfer_id', 'node_id'],
   columns: [
     'transfer_id', 'node_id', 'state', 'role', 'worker_id', 'highest_fencing_token', 'chunks_verified', 'bytes_origin',
-    'bytes_peer', 'bytes_cas', 'failure_reason', 'assigned_at', 'updated_at', 'completed_at',
+    'bytes_peer', 'bytes_cas', 'failure_reason', 'assigned_at', 'updated_at', 'completed_at', 'trace_parent',
   ],
   // The row never moves back to an older lease, whatever the batch holds.
   guard: 'te_jobs.highest_fencing_token <= EXCLUDED.highest_fencing_token',
@@ -44,7 +45,7 @@ export function foldJobRow(row: JobRow | undefined, event: JobScopedEvent): JobR
     return {
       transfer_id: event.data.transferId, node_id: event.data.nodeId, state: 'assigned', role: event.data.role,
       worker_id: null, highest_fencing_token: 0, chunks_verified: 0, bytes_origin: 0, bytes_peer: 0, bytes_cas: 0,
-      failure_reason: null, assigned_at: at, updated_at: at, completed_at: null,
+      failure_reason: null, assigned_at: at, updated_at: at, completed_at: null, trace_parent: event.metadata.traceparent ?? null,
     };
   }
   if (row === undefined) return undefined;

@@ -7,6 +7,8 @@ import type { LeaseManager } from '../leases/leaseManager.ts';
 import { holdLease, type FencedLease } from '../leases/fencedLease.ts';
 import type { LeaseMetrics } from '../leases/leaseMetrics.ts';
 import { originFor, type OriginSettings } from '../origin/originFor.ts';
+import { context } from '@opentelemetry/api';
+import { contextFrom, inSpan, SpanKind } from '../observability/tracing.ts';
 import { fetchArtifact, TransferEndedError } from './fetchArtifact.ts';
 import { createProgressReporter } from './progressReporter.ts';
 import { runSeedJob } from './seedJob.ts';
@@ -38,7 +40,16 @@ const ended = new Set(['completed', 'failed', 'cancelled']);
  * api, read the origin (seed) or fetch from peers, materialize, complete, and keep seeding until
  * the transfer ends. Every report carries the lease's fencing token; a lost lease stops writes.
  */
-export async function runJob(job: AssignedJob, deps: JobRunnerDeps, signal: AbortSignal): Promise<void> {
+export function runJob(job: AssignedJob, deps: JobRunnerDeps, signal: AbortSignal): Promise<void> {
+  const parent = contextFrom(job.traceparent === null ? {} : { traceparent: job.traceparent });
+  const attributes = { 'torrentedge.transfer_id': job.transferId, 'torrentedge.node_id': job.nodeId, 'torrentedge.role': job.role };
+  return inSpan('run job', { parent, kind: SpanKind.CONSUMER, attributes }, () => runLeasedJob(job, deps, signal));
+}
+
+/** A step of the job as a child span of the job's. */
+const step = <T>(name: string, fn: () => Promise<T>): Promise<T> => inSpan(name, { parent: context.active() }, fn);
+
+async function runLeasedJob(job: AssignedJob, deps: JobRunnerDeps, signal: AbortSignal): Promise<void> {
   const { api, logger } = deps;
   const key = { transferId: job.transferId, nodeId: job.nodeId };
   const log = logger.child({ transferId: job.transferId });
@@ -68,13 +79,13 @@ export async function runJob(job: AssignedJob, deps: JobRunnerDeps, signal: Abor
         const closeOnAbort = (): void => void origin.close();
         signal.addEventListener('abort', closeOnAbort, { once: true });
         try {
-          await runSeedJob(job.transferId, { api, cas: deps.cas, engine: deps.engine, origin, reporter, logger: log, isHeld: () => lease.isHeld(), onOriginBytes: (bytes) => countBytes('origin', bytes) });
+          await step('seed from origin', () => runSeedJob(job.transferId, { api, cas: deps.cas, engine: deps.engine, origin, reporter, logger: log, isHeld: () => lease.isHeld(), onOriginBytes: (bytes) => countBytes('origin', bytes) }));
         } finally {
           signal.removeEventListener('abort', closeOnAbort);
           await origin.close();
         }
       }
-      const manifest = await fetchArtifact(job.transferId, {
+      const manifest = await step('fetch chunks', () => fetchArtifact(job.transferId, {
         api,
         cas: deps.cas,
         engine: deps.engine,
@@ -83,7 +94,7 @@ export async function runJob(job: AssignedJob, deps: JobRunnerDeps, signal: Abor
         isHeld: () => lease.isHeld(),
         signal,
         onBytes: countBytes,
-      });
+      }));
       infoHashes = manifest.segments.map((segment) => segment!.infoHash);
       await reporter.flush();
       const refused = reporter.failure();
@@ -91,7 +102,7 @@ export async function runJob(job: AssignedJob, deps: JobRunnerDeps, signal: Abor
       const view = await api.manifest(job.transferId);
       const destination = view.destination ?? join(deps.artifactsDir, job.transferId);
       if (!lease.isHeld()) throw new Error('the lease was lost before materializing');
-      await deps.cas.materialize({
+      await step('materialize', () => deps.cas.materialize({
         files: manifest.files.map((file) => ({ path: file.path, length: file.length, sha256: file.sha256! })),
         pieceLength: manifest.pieceLength,
         pieceSha256: manifest.segments.flatMap((segment) => segment!.pieceSha256),
@@ -99,7 +110,7 @@ export async function runJob(job: AssignedJob, deps: JobRunnerDeps, signal: Abor
         layout: 'directory',
         pin: `transfer-${job.transferId}`,
         fence: { resource: lease.resource, fencingToken: lease.fencingToken },
-      });
+      }));
       await api.completeJob(key, lease.fencingToken);
       completed = true;
       deps.metrics.jobSeconds.observe({ role: job.role }, (Date.now() - started) / 1000);

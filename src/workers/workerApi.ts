@@ -1,6 +1,8 @@
 import { setTimeout as delay } from 'node:timers/promises';
 import type { Logger } from 'pino';
+import { context } from '@opentelemetry/api';
 import type { ChunkSource } from '../events/jobEvents.ts';
+import { traceHeadersOf } from '../observability/tracing.ts';
 
 /** An api answer other than 2xx, with the stable error code the api gave. */
 export class ApiError extends Error {
@@ -38,6 +40,8 @@ export interface AssignedJob {
   state: string;
   transferStatus: string;
   highestFencingToken: number;
+  /** The assignment's trace context: the job runs as its child. */
+  traceparent: string | null;
 }
 
 type JobKey = { transferId: string; nodeId: string };
@@ -53,7 +57,8 @@ export function createWorkerApi(options: { apiUrl: string; token: string; logger
   const attempts = options.attempts ?? 8;
 
   async function call<T>(method: string, path: string, body?: unknown, requestId?: string): Promise<T> {
-    const headers: Record<string, string> = { authorization: `Bearer ${options.token}` };
+    // The job's span (when tracing is on) is the parent of the api's request span.
+    const headers: Record<string, string> = { authorization: `Bearer ${options.token}`, ...traceHeadersOf(context.active()) };
     if (body !== undefined) headers['content-type'] = 'application/json';
     if (requestId !== undefined) headers['x-request-id'] = requestId;
     for (let attempt = 1; ; attempt++) {

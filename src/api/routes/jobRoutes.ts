@@ -72,7 +72,7 @@ export function jobRoutes(deps: AppDeps): FastifyPluginAsyncTypebox {
           summary: "The node's jobs in transfers that have not ended (a restarted worker resumes them)",
           tags: ['jobs'],
           params: NodeIdParams,
-          response: { 200: Type.Object({ items: Type.Array(Type.Intersect([JobBody, Type.Object({ transferId: Type.String(), transferStatus: Type.String() })])) }), ...errors },
+          response: { 200: Type.Object({ items: Type.Array(Type.Intersect([JobBody, Type.Object({ transferId: Type.String(), transferStatus: Type.String(), traceparent: Type.Union([Type.String(), Type.Null()]) })])) }), ...errors },
         },
       },
       async (request) => {

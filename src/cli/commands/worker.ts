@@ -2,11 +2,16 @@ import type { Config } from '../../config.ts';
 import { createLogger } from '../../observability/logger.ts';
 import { createWorkerDaemon } from '../../workers/workerDaemon.ts';
 import { stopOnSignal } from '../runUntilSignal.ts';
+import { startTracing } from '../../observability/tracing.ts';
 
 /** `torrentedge worker`: one node's worker daemon, talking to the api with a node token. */
 export async function runWorker(config: Config): Promise<void> {
   const logger = createLogger({ level: config.logLevel });
+  const tracing = startTracing({ serviceName: 'torrentedge-worker', ...(config.otlpTracesEndpoint ? { otlpEndpoint: config.otlpTracesEndpoint } : {}) });
   const worker = createWorkerDaemon(config, { logger });
-  stopOnSignal(logger, () => worker.stop());
+  stopOnSignal(logger, async () => {
+    await worker.stop();
+    await tracing.shutdown();
+  });
   await worker.start();
 }

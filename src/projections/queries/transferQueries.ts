@@ -117,7 +117,7 @@ export function createTransferQueries(sql: SqlExecutor) {
     },
 
     /** A node's jobs in transfers that have not ended: what a restarted worker picks up again. */
-    async listActiveJobsOfNode(nodeId: string): Promise<Array<JobView & { transferId: string; transferStatus: string }>> {
+    async listActiveJobsOfNode(nodeId: string): Promise<Array<JobView & { transferId: string; transferStatus: string; traceparent: string | null }>> {
       const { rows } = await sql.query(
         `SELECT j.*, j.transfer_id::text AS transfer_id, t.status AS transfer_status, t.piece_count
            FROM te_jobs j JOIN te_transfers t ON t.transfer_id = j.transfer_id
@@ -129,6 +129,7 @@ export function createTransferQueries(sql: SqlExecutor) {
         ...toJobView(row, row.piece_count as number | null),
         transferId: row.transfer_id as string,
         transferStatus: row.transfer_status as string,
+        traceparent: (row.trace_parent as string | null) ?? null,
       }));
     },
   };

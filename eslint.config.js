@@ -40,4 +40,14 @@ export default tseslint.config(
     files: ['eslint.config.js'],
     ...tseslint.configs.disableTypeChecked,
   },
+  {
+    // The dashboard's browser modules: plain JavaScript served as is, without a build step.
+    files: ['src/dashboard/static/**/*.js'],
+    ...tseslint.configs.disableTypeChecked,
+    languageOptions: {
+      ...tseslint.configs.disableTypeChecked.languageOptions,
+      sourceType: 'module',
+      globals: Object.fromEntries(['window', 'document', 'location', 'history', 'sessionStorage', 'URLSearchParams', 'Node', 'setTimeout'].map((name) => [name, 'readonly'])),
+    },
+  },
 );

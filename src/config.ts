@@ -29,6 +29,8 @@ export interface Config {
   redisUrl: string | undefined;
   /** Signs per-transfer announce keys; undefined means a secret generated under dataDir. */
   trackerSecret: Buffer | undefined;
+  /** NODE_ENV=development: GraphQL shows unexpected errors' messages instead of masking them. */
+  development: boolean;
   worker: WorkerConfig;
   /**
    * s3:// sources. Credentials are not here: the AWS SDK's default provider chain reads them
@@ -56,6 +58,8 @@ export interface WorkerConfig {
   leaseTtlMs: number;
   /** Directories `torrentedge push` may seed from; a file:// source elsewhere is refused. */
   pushRoots: string[];
+  /** Where a transfer's destination may be; the default destination, <data-dir>/artifacts, is the default root. */
+  artifactRoots: string[];
   /** Unpinned CAS content is collected, least recently used first, from high down to low. */
   casHighWatermarkBytes: number | undefined;
   casLowWatermarkBytes: number | undefined;
@@ -84,6 +88,7 @@ export const configTable = [
   ['OTEL_EXPORTER_OTLP_ENDPOINT', '', '(no export)', 'OTLP/HTTP collector; traces go to <endpoint>/v1/traces'],
   ['REDIS_URL', '', '(in-process leases)', 'Redis for fenced leases, redis://host:port'],
   ['TORRENTEDGE_TRACKER_SECRET', '', '(generated)', 'hex secret (≥ 32 bytes) that signs announce keys'],
+  ['NODE_ENV', '', '(production)', 'development: unexpected GraphQL errors are shown, not masked'],
   ['TORRENTEDGE_NODE_ID', '--node-id', '(hostname)', 'worker: this node\'s id'],
   ['TORRENTEDGE_NODE_LABELS', '--labels', '(none)', 'worker: labels, zone=a,rack=r1'],
   ['TORRENTEDGE_CAS_DIR', '--cas-dir', '<data-dir>/cas', 'worker: the CAS volume'],
@@ -93,6 +98,7 @@ export const configTable = [
   ['TORRENTEDGE_UPLOAD_LIMIT', '', '(none)', 'worker: cap on bytes/s served to peers'],
   ['TORRENTEDGE_LEASE_TTL_MS', '', '15000', 'worker: job lease time-to-live (takeover delay after a crash)'],
   ['TORRENTEDGE_PUSH_ROOTS', '', '(none)', 'worker: directories push may seed from, dir1:dir2'],
+  ['TORRENTEDGE_ARTIFACT_ROOTS', '', '<data-dir>/artifacts', 'worker: directories a transfer\'s destination may be in, dir1:dir2'],
   ['TORRENTEDGE_CAS_HIGH_WATERMARK', '', '(80% of the disk)', 'worker: CAS bytes above which unpinned content is collected'],
   ['TORRENTEDGE_CAS_LOW_WATERMARK', '', '(60% of the disk)', 'worker: CAS bytes that collection brings usage down to'],
   ['TORRENTEDGE_WORKER_METRICS_PORT', '', '(none)', 'worker: port of its Prometheus /metrics'],
@@ -127,9 +133,9 @@ function parseRate(variable: string, text: string | undefined, unit = 'bytes per
   return Number(text);
 }
 
-function parsePushRoots(text: string | undefined): string[] {
+function parseRoots(variable: string, text: string | undefined): string[] {
   const roots = (text ?? '').split(':').filter(Boolean);
-  for (const root of roots) if (!root.startsWith('/')) throw new ConfigError(`TORRENTEDGE_PUSH_ROOTS holds absolute directories, not "${root}"`);
+  for (const root of roots) if (!root.startsWith('/')) throw new ConfigError(`${variable} holds absolute directories, not "${root}"`);
   return roots.map((root) => resolve(root));
 }
 
@@ -199,6 +205,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, flags: ConfigFl
       (env.OTEL_EXPORTER_OTLP_ENDPOINT ? `${env.OTEL_EXPORTER_OTLP_ENDPOINT.replace(/\/$/, '')}/v1/traces` : undefined),
     redisUrl,
     trackerSecret: parseSecret(env.TORRENTEDGE_TRACKER_SECRET || undefined),
+    development: env.NODE_ENV === 'development',
     worker: {
       nodeId,
       labels: parseLabels(pick('labels', 'TORRENTEDGE_NODE_LABELS')),
@@ -209,7 +216,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, flags: ConfigFl
       downloadLimitBytes: parseRate('TORRENTEDGE_DOWNLOAD_LIMIT', env.TORRENTEDGE_DOWNLOAD_LIMIT || undefined),
       uploadLimitBytes: parseRate('TORRENTEDGE_UPLOAD_LIMIT', env.TORRENTEDGE_UPLOAD_LIMIT || undefined),
       leaseTtlMs: parseLeaseTtl(env.TORRENTEDGE_LEASE_TTL_MS || '15000'),
-      pushRoots: parsePushRoots(env.TORRENTEDGE_PUSH_ROOTS || undefined),
+      pushRoots: parseRoots('TORRENTEDGE_PUSH_ROOTS', env.TORRENTEDGE_PUSH_ROOTS || undefined),
+      artifactRoots: env.TORRENTEDGE_ARTIFACT_ROOTS ? parseRoots('TORRENTEDGE_ARTIFACT_ROOTS', env.TORRENTEDGE_ARTIFACT_ROOTS) : [join(dataDir, 'artifacts')],
       casHighWatermarkBytes: parseRate('TORRENTEDGE_CAS_HIGH_WATERMARK', env.TORRENTEDGE_CAS_HIGH_WATERMARK || undefined, 'bytes'),
       casLowWatermarkBytes: parseRate('TORRENTEDGE_CAS_LOW_WATERMARK', env.TORRENTEDGE_CAS_LOW_WATERMARK || undefined, 'bytes'),
       metricsPort: env.TORRENTEDGE_WORKER_METRICS_PORT ? parsePort(env.TORRENTEDGE_WORKER_METRICS_PORT) : undefined,

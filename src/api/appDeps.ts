@@ -9,6 +9,8 @@ import type { TokenStore } from './auth/tokens.ts';
 import type { JobCommands } from '../commands/jobCommands.ts';
 import type { HeartbeatRegistry } from './heartbeats.ts';
 import type { TrackerDeps } from '../tracker/tracker.ts';
+import type { GraphqlPubSub } from '../graphql/pubsub.ts';
+import type { FleetQueries } from '../projections/queries/fleetQueries.ts';
 
 export interface ReadinessCheck {
   name: string;
@@ -34,6 +36,8 @@ export interface AppDeps {
   beforeScrape?: () => Promise<void>;
   /** The private swarm's tracker (GET /tracker/:key/announce); absent, the route is not served. */
   tracker?: TrackerDeps;
+  /** GraphQL at /graphql (HTTP, SSE, WebSocket) and the dashboard; absent, neither is served. */
+  graphql?: { pubsub: GraphqlPubSub; fleet: FleetQueries; development: boolean };
 }
 
 export interface AppOptions {

@@ -16,6 +16,8 @@ import { jobRoutes } from './routes/jobRoutes.ts';
 import { manifestRoutes } from './routes/manifestRoutes.ts';
 import { torrentRoutes } from './routes/torrentRoutes.ts';
 import { trackerRoutes } from './routes/trackerRoutes.ts';
+import { graphqlRoutes } from '../graphql/graphqlRoutes.ts';
+import { dashboardRoutes } from '../dashboard/dashboardRoutes.ts';
 import packageJson from '../../package.json' with { type: 'json' };
 
 /** The api as a fastify instance, not listening: tests inject(), the server module listens. */
@@ -56,6 +58,10 @@ export async function buildApp(deps: AppDeps, options: AppOptions): Promise<Fast
   await app.register(manifestRoutes(deps));
   await app.register(torrentRoutes(deps));
   if (deps.tracker !== undefined) await app.register(trackerRoutes({ ...deps, tracker: deps.tracker }));
+  if (deps.graphql !== undefined) {
+    await app.register(graphqlRoutes({ ...deps, graphql: deps.graphql }));
+    await app.register(dashboardRoutes());
+  }
 
   app.get('/api/openapi.json', { schema: { hide: true } }, async () => app.swagger());
   return app;

@@ -6,7 +6,7 @@ const nodeId = Type.String({ pattern: '^[A-Za-z0-9][A-Za-z0-9_.:-]{0,127}$' });
 const sha256 = Type.String({ pattern: '^[0-9a-f]{64}$' });
 const fencingToken = Type.Integer({ minimum: 1 });
 const artifactFile = Type.Object(
-  { path: Type.String({ minLength: 1, maxLength: 4096 }), length: Type.Integer({ minimum: 0 }) },
+  { path: Type.String({ minLength: 1, maxLength: 4096 }), length: Type.Integer({ minimum: 0 }), version: Type.Optional(Type.String({ minLength: 1, maxLength: 256 })) },
   { additionalProperties: false },
 );
 

@@ -8,6 +8,8 @@ export interface CasChunkStoreOptions {
   pieceSha256: readonly string[];
   /** Called after piece `index` was verified and stored (or found already present). */
   onStored?: (index: number, outcome: PutChunkOutcome) => void;
+  /** Told of each put's bytes when it starts and when it settles (e.g. to apply backpressure). */
+  pendingWrites?: { started(bytes: number): void; finished(bytes: number): void };
   /** Read-ahead for serving blocks, shared by the stores of one engine; each store has its own small one otherwise. */
   readCache?: ChunkReadCache;
   /** The segment's length in bytes (webtorrent passes it): with it, the short last piece is read ahead too. */
@@ -35,6 +37,7 @@ export class CasChunkStore {
   readonly #pieces: readonly string[];
   readonly #onStored: CasChunkStoreOptions['onStored'];
   readonly #readCache: ChunkReadCache;
+  readonly #pendingWrites: CasChunkStoreOptions['pendingWrites'];
   readonly #lastPieceLength: number | undefined;
   #closed = false;
 
@@ -46,7 +49,8 @@ export class CasChunkStore {
     this.#cas = opts.cas;
     this.#pieces = [...opts.pieceSha256];
     this.#onStored = opts.onStored;
-    this.#readCache = opts.readCache ?? new ChunkReadCache({ maxWindows: 4 });
+    this.#pendingWrites = opts.pendingWrites;
+    this.#readCache = opts.readCache ?? new ChunkReadCache({ maxBytes: 4 * 1024 * 1024 });
     const length = opts.length;
     const expected = (this.#pieces.length - 1) * chunkLength;
     this.#lastPieceLength = typeof length === 'number' && length > expected && length <= expected + chunkLength ? length - expected : undefined;
@@ -59,11 +63,14 @@ export class CasChunkStore {
     if (last ? buf.length < 1 || buf.length > this.chunkLength : buf.length !== this.chunkLength) {
       return defer(cb, new RangeError(`piece ${index} has ${buf.length} bytes; pieces are ${this.chunkLength} bytes${last ? ' at most' : ''}`));
     }
+    const bytes = buf.length;
+    this.#pendingWrites?.started(bytes);
     settle(this.#cas.putChunk(digest, buf), (error, outcome) => {
       // webtorrent waits for cb whatever onStored does; an exception in onStored still surfaces.
       try {
         if (error === null && outcome !== undefined) this.#onStored?.(index, outcome);
       } finally {
+        this.#pendingWrites?.finished(bytes);
         cb(error);
       }
     });

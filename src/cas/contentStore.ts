@@ -9,7 +9,7 @@ import { fileSize, touch } from './fileStats.ts';
 import { garbageCollect, type GarbageCollectOptions, type GarbageCollectResult } from './garbageCollect.ts';
 import { materialize, type MaterializeRequest, type MaterializedFile } from './materialize.ts';
 import { readPin, removePin, writePin, type PinRefs } from './pins.ts';
-import { raiseFence } from './fences.ts';
+import { fenceOf, raiseFence } from './fences.ts';
 import { openChunk, readExactly } from './readRange.ts';
 
 export type PutChunkOutcome = 'stored' | 'present';
@@ -159,12 +159,17 @@ export class ContentStore {
     return materialize(this, request);
   }
 
-  /** Replaces the pin `name`; links recorded by materialize under the same name are kept. */
   /** Records that a lease with this token was granted for `resource`; refuses a token below the highest seen. */
   async raiseFence(resource: string, fencingToken: number): Promise<void> {
     await raiseFence(this.root, resource, fencingToken);
   }
 
+  /** The highest fencing token this CAS has seen for `resource` (0 for none): a new lease must go above it. */
+  fenceOf(resource: string): Promise<number> {
+    return fenceOf(this.root, resource);
+  }
+
+  /** Replaces the pin `name`; links recorded by materialize under the same name are kept. */
   async pin(name: string, refs: PinRefs): Promise<void> {
     const links = (await readPin(this.layout, name))?.links ?? [];
     await writePin(this.layout, { name, chunks: [...refs.chunks], objects: [...refs.objects], links });

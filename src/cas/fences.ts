@@ -43,6 +43,11 @@ export async function raiseFence(root: string, resource: string, token: number):
   }
 }
 
+/** The highest token seen for `resource`, 0 when none. */
+export async function fenceOf(root: string, resource: string): Promise<number> {
+  return highest(fenceDirectory(root, resource));
+}
+
 export async function assertFence(root: string, resource: string, token: number): Promise<void> {
   const current = await highest(fenceDirectory(root, resource));
   if (token < current) throw staleToken(resource, token, current);

@@ -109,7 +109,7 @@ async function runCommand<C extends { type: string }, S, E extends DomainEvent, 
           }));
           return deps.eventLog.appendToStream(streamId, events, {
             expectedRevision: revision === -1 ? 'no_stream' : revision,
-            idempotency: { requestId: context.requestId, fingerprint: context.fingerprint, result },
+            idempotency: { requestId: idempotencyKeyOf(context), fingerprint: context.fingerprint, result },
           });
         });
         if (appended.outcome === 'duplicate') {
@@ -122,6 +122,8 @@ async function runCommand<C extends { type: string }, S, E extends DomainEvent, 
         return { state: next, result, appended: decision, duplicate: false };
       } catch (error) {
         if (error instanceof RevisionConflictError && attempt < maxAttempts) continue;
+        // The store names the key it refused; the caller knows its request id.
+        if (error instanceof TorrentEdgeError && error.code === 'TE_ERR_IDEMPOTENCY_MISMATCH') throw idempotencyMismatch(context.requestId);
         throw error;
       }
     }
@@ -139,12 +141,21 @@ async function runCommand<C extends { type: string }, S, E extends DomainEvent, 
 
 async function answerFromIdempotencyKey(
   eventLog: EventLog,
-  context: { requestId: string; fingerprint: string },
+  context: { requestId: string; actor: string; fingerprint: string },
 ): Promise<unknown> {
-  const stored = await eventLog.readIdempotencyKey(context.requestId);
+  const stored = await eventLog.readIdempotencyKey(idempotencyKeyOf(context));
   if (stored === undefined) return undefined;
   if (stored.fingerprint !== context.fingerprint) throw idempotencyMismatch(context.requestId);
   return stored.result;
+}
+
+/**
+ * Request ids are the caller's; the key they claim is per caller (token subject). Otherwise one
+ * principal could spend another's predictable ids (a worker's `chunks:<transfer>:<node>:…`) and
+ * have that principal's commands refused as mismatches.
+ */
+export function idempotencyKeyOf(context: { requestId: string; actor: string }): string {
+  return `${context.actor} ${context.requestId}`;
 }
 
 function withoutFingerprint(context: CommandContext & { fingerprint: string }): CommandContext {

@@ -53,6 +53,7 @@ function layoutProblem(layout: ManifestLayout): string | undefined {
     if (seen.has(file.path)) return `file path ${JSON.stringify(file.path)} is listed twice`;
     seen.add(file.path);
     if (!Number.isSafeInteger(file.length) || file.length < 0) return `file ${file.path} has an invalid length ${file.length}`;
+    if (file.version !== undefined && (file.version.length === 0 || file.version.length > 256)) return `file ${file.path} has a version of ${file.version.length} characters`;
     sum += file.length;
   }
   if (sum !== totalBytes) return `the files add up to ${sum} bytes, not ${totalBytes}`;
@@ -65,7 +66,7 @@ const sameLayout = (a: ManifestLayout, b: ManifestLayout): boolean =>
   a.pieceCount === b.pieceCount &&
   a.segmentPieces === b.segmentPieces &&
   a.files.length === b.files.length &&
-  a.files.every((file, i) => file.path === b.files[i]!.path && file.length === b.files[i]!.length);
+  a.files.every((file, i) => file.path === b.files[i]!.path && file.length === b.files[i]!.length && file.version === b.files[i]!.version);
 
 export function decidePublishManifest(transferId: string, layout: ManifestLayout, current: TransferManifest | null): Decision<TransferEvent> {
   if (current !== null) {
@@ -74,7 +75,7 @@ export function decidePublishManifest(transferId: string, layout: ManifestLayout
   const problem = layoutProblem(layout);
   if (problem !== undefined) return reject('TE_ERR_VALIDATION', problem);
   const { totalBytes, pieceLength, pieceCount, segmentPieces } = layout;
-  const files = layout.files.map(({ path, length }) => ({ path, length }));
+  const files = layout.files.map(({ path, length, version }) => (version === undefined ? { path, length } : { path, length, version }));
   return [{ type: 'ManifestPublished', data: { transferId, totalBytes, pieceLength, pieceCount, segmentPieces, files } }];
 }
 

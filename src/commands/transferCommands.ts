@@ -120,7 +120,12 @@ export function createTransferCommands(deps: CommandDeps & { newTransferId?: () 
      * every node's polling from here, so a fleet's reads cost one stream read per interval.
      */
     async currentState(transferId: string, maxStalenessMs = 250): Promise<TransferState> {
-      return (await loadStreamState<TransferState, TransferEvent>(deps.eventLog, deps.cache, transferDecider, transferStreamId(transferId), { maxStalenessMs })).state;
+      return (await this.currentStream(transferId, maxStalenessMs)).state;
+    },
+
+    /** The state with the stream revision it was folded to (an ETag for pollers). */
+    async currentStream(transferId: string, maxStalenessMs = 250): Promise<{ revision: number; state: TransferState }> {
+      return loadStreamState<TransferState, TransferEvent>(deps.eventLog, deps.cache, transferDecider, transferStreamId(transferId), { maxStalenessMs });
     },
 
     async createTransfer(input: CreateTransferInput, context: CommandContext) {

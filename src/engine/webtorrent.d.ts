@@ -6,6 +6,10 @@ declare module 'webtorrent' {
     peerId: string;
     remoteAddress: string;
     destroy(): void;
+    /** streamx's Writable hook, which bittorrent-protocol implements: the engine wraps it for backpressure. */
+    _write: (data: Uint8Array, cb: (error?: Error | null) => void) => void;
+    /** bittorrent-protocol's single path for outgoing messages: the engine wraps it to batch them. */
+    _push: (data: Uint8Array) => boolean;
   }
 
   export interface Torrent extends EventEmitter {
@@ -15,6 +19,11 @@ declare module 'webtorrent' {
     downloaded: number;
     progress: number;
     wires: Wire[];
+    pieceLength: number;
+    lastPieceLength: number;
+    /** One entry per piece (null once verified); only its length is used. */
+    pieces: unknown[];
+    bitfield: { get(index: number): boolean };
     files: Array<{ path: string; length: number; offset: number }>;
     addPeer(peer: string): boolean;
   }
@@ -30,6 +39,7 @@ declare module 'webtorrent' {
     /** Where the default file-system store writes (a stock client). */
     path?: string;
     storeCacheSlots?: number;
+    strategy?: 'rarest' | 'sequential';
     storeOpts?: Record<string, unknown>;
   }
 

@@ -29,6 +29,12 @@ export interface ArtifactFile {
   /** A relative POSIX path, checked by isSafeArtifactPath: never absolute, never `..`. */
   path: string;
   length: number;
+  /**
+   * The origin's version of the file when it was described (an ETag, an S3 version, a size and
+   * mtime): a seed restarted against a changed origin publishes another layout, which conflicts,
+   * instead of mixing old and new bytes.
+   */
+  version?: string;
 }
 
 /**

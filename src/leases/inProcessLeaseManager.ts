@@ -1,4 +1,4 @@
-import { checkLeaseRequest, leaseManagerClosed, type Lease, type LeaseHolder, type LeaseManager } from './leaseManager.ts';
+import { checkLeaseRequest, leaseManagerClosed, type Lease, type LeaseHolder, type LeaseManager, type AcquireOptions } from './leaseManager.ts';
 import type { LeaseMetrics } from './leaseMetrics.ts';
 
 export interface InProcessLeaseManagerOptions {
@@ -37,10 +37,10 @@ export function createInProcessLeaseManager(deps: { metrics?: LeaseMetrics } = {
     grant !== undefined && grant.holder === lease.holder && grant.fencingToken === lease.fencingToken;
 
   return {
-    async acquire(resource: string, holder: string, ttlMs: number) {
+    async acquire(resource: string, holder: string, ttlMs: number, acquireOptions: AcquireOptions = {}) {
       checkLeaseRequest(resource, holder, ttlMs);
       if (grantOf(resource) !== undefined) return undefined;
-      const fencingToken = (lastTokens.get(resource) ?? 0) + 1;
+      const fencingToken = Math.max(lastTokens.get(resource) ?? 0, acquireOptions.tokenAbove ?? 0) + 1;
       lastTokens.set(resource, fencingToken);
       const expiresAt = clock() + ttlMs;
       grants.set(resource, { holder, fencingToken, expiresAt });

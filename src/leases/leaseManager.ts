@@ -27,12 +27,21 @@ export interface LeaseHolder {
   fencingToken: number;
 }
 
+export interface AcquireOptions {
+  /**
+   * The grant's token is above this: the highest token the writes' targets have seen (the job's
+   * state, the CAS fence). An in-process store forgets its counters on restart, and a wiped
+   * Redis does too; without a floor the next token could be one the targets already refused.
+   */
+  tokenAbove?: number;
+}
+
 export interface LeaseManager {
   /**
    * Grants the resource with a new fencing token; undefined while anyone holds it, this holder
    * included (a holder keeps its lease with renew, not by acquiring again).
    */
-  acquire(resource: string, holder: string, ttlMs: number): Promise<Lease | undefined>;
+  acquire(resource: string, holder: string, ttlMs: number, options?: AcquireOptions): Promise<Lease | undefined>;
   /** Extends the lease by its ttl from now; undefined once lost (expired, or granted to another). */
   renew(lease: Lease): Promise<Lease | undefined>;
   /** Frees the resource if this lease still holds it; true when it did. Never touches another grant. */

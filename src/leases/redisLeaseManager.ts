@@ -1,7 +1,7 @@
 import { Redis, type RedisOptions } from 'ioredis';
 import type { Logger } from 'pino';
 import { TorrentEdgeError } from '../errors.ts';
-import { checkLeaseRequest, leaseManagerClosed, type Lease, type LeaseManager } from './leaseManager.ts';
+import { checkLeaseRequest, leaseManagerClosed, type AcquireOptions, type Lease, type LeaseManager } from './leaseManager.ts';
 import type { LeaseMetrics } from './leaseMetrics.ts';
 
 export interface RedisLeaseManagerOptions {
@@ -31,9 +31,9 @@ const valueOf = (lease: Lease) => `${lease.fencingToken}:${lease.holder}`;
 // SET NX PX is the grant; the counter moves only once it succeeded, and it never expires, so a
 // token is never reused for the resource. Scripts run atomically: no grant can slip in between.
 const acquireScript = `
-local token = (tonumber(redis.call('GET', KEYS[2])) or 0) + 1
+local token = math.max(tonumber(redis.call('GET', KEYS[2])) or 0, tonumber(ARGV[3])) + 1
 if not redis.call('SET', KEYS[1], token .. ':' .. ARGV[1], 'NX', 'PX', ARGV[2]) then return false end
-redis.call('INCR', KEYS[2])
+redis.call('SET', KEYS[2], token)
 return token`;
 // 1 renewed; 0 the lease is gone; -1 another grant holds the resource.
 const renewScript = `
@@ -47,7 +47,7 @@ return 0`;
 
 /** The commands defineCommand adds to the client; ioredis cannot type them itself. */
 interface LeaseScripts {
-  torrentedgeLeaseAcquire(holderKey: string, tokenKey: string, holder: string, ttlMs: number): Promise<number | null>;
+  torrentedgeLeaseAcquire(holderKey: string, tokenKey: string, holder: string, ttlMs: number, tokenAbove: number): Promise<number | null>;
   torrentedgeLeaseRenew(holderKey: string, value: string, ttlMs: number): Promise<number>;
   torrentedgeLeaseRelease(holderKey: string, value: string): Promise<number>;
 }
@@ -81,11 +81,11 @@ export function createRedisLeaseManager(deps: { logger: Logger; metrics?: LeaseM
   }
 
   return {
-    async acquire(resource: string, holder: string, ttlMs: number) {
+    async acquire(resource: string, holder: string, ttlMs: number, acquireOptions: AcquireOptions = {}) {
       checkLeaseRequest(resource, holder, ttlMs);
       const keys = leaseKeys(keyPrefix, resource);
       const sentAt = clock();
-      const token = await call('acquire', resource, () => scripts.torrentedgeLeaseAcquire(keys.holder, keys.token, holder, ttlMs));
+      const token = await call('acquire', resource, () => scripts.torrentedgeLeaseAcquire(keys.holder, keys.token, holder, ttlMs, acquireOptions.tokenAbove ?? 0));
       if (token === null) return undefined;
       deps.metrics?.grantsTotal.inc();
       return { resource, holder, fencingToken: token, ttlMs, expiresAt: sentAt + ttlMs };

@@ -44,6 +44,7 @@ async function listFiles(root: string): Promise<string[]> {
 export function createFileOrigin(path: string, options: { allowedRoots: readonly string[] }): Origin {
   let absolute: string[] = [];
   const handles = new Map<number, FileHandle>();
+  let closed = false;
   return {
     async describe() {
       await assertAllowed(path, options.allowedRoots);
@@ -55,11 +56,14 @@ export function createFileOrigin(path: string, options: { allowedRoots: readonly
         const relativePath = info.isDirectory() ? relative(path, file).split(sep).join('/') : basename(file);
         const problem = artifactPathProblem(relativePath);
         if (problem !== undefined) throw new TorrentEdgeError('TE_ERR_VALIDATION', `cannot push ${file}: its path ${problem}`);
-        files.push({ path: relativePath, length: (await stat(file)).size });
+        const { size, mtimeMs } = await stat(file);
+        // Size and modification time: a file rewritten between two runs of the seed gives another layout.
+        files.push({ path: relativePath, length: size, version: `${size}-${Math.trunc(mtimeMs)}` });
       }
       return { files };
     },
     async read(fileIndex, offset, length) {
+      if (closed) throw new TorrentEdgeError('TE_ERR_UNAVAILABLE', `the push origin ${path} is closed`);
       let handle = handles.get(fileIndex);
       if (handle === undefined) {
         handle = await open(absolute[fileIndex]!, 'r');
@@ -75,6 +79,7 @@ export function createFileOrigin(path: string, options: { allowedRoots: readonly
       return buffer;
     },
     async close() {
+      closed = true;
       await Promise.all([...handles.values()].map((handle) => handle.close()));
       handles.clear();
     },

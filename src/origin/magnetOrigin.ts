@@ -47,10 +47,18 @@ export function createMagnetOrigin(magnetURI: string, options: { stagingDir: str
       const torrent = await new Promise<Torrent>((resolve, reject) => {
         // close() while the swarm is still being read (a drain, a lost lease) ends the wait.
         abandon = reject;
-        const timer = setTimeout(() => reject(new TorrentEdgeError('TE_ERR_UNAVAILABLE', 'the magnet swarm gave no metadata and pieces in time')), options.timeoutMs ?? 600_000);
+        // A stall, not a deadline: a large magnet may take hours, but never ten minutes without a byte.
+        const stallMs = options.timeoutMs ?? 600_000;
+        const stalled = (): void => reject(new TorrentEdgeError('TE_ERR_UNAVAILABLE', `the magnet swarm sent nothing for ${stallMs / 1000} s`));
+        let timer = setTimeout(stalled, stallMs);
         timer.unref();
         const added = client.add(magnetURI, { store: stagingStoreIn(options.stagingDir), storeCacheSlots: 0 });
         added.once('infoHash', () => (stagingPath = stagingPathOf(options.stagingDir, added.infoHash)));
+        added.on('download', () => {
+          clearTimeout(timer);
+          timer = setTimeout(stalled, stallMs);
+          timer.unref();
+        });
         added.once('done', () => {
           clearTimeout(timer);
           resolve(added);
@@ -64,7 +72,8 @@ export function createMagnetOrigin(magnetURI: string, options: { stagingDir: str
       // webtorrent's paths are the torrent's name and the file's path, joined (and already
       // normalized by parse-torrent); whatever they hold, they are sanitized before use.
       const names = sanitizeTorrentPaths(torrentFiles.map((file) => file.path.split(/[/\\]/).join('/')));
-      files = torrentFiles.map((file, i) => ({ path: names[i]!, length: file.length }));
+      // The info hash pins every byte: it is the files' version.
+      files = torrentFiles.map((file, i) => ({ path: names[i]!, length: file.length, version: torrent.infoHash }));
       starts = torrentFiles.map((file) => file.offset);
       handle = await open(stagingPath!, 'r');
       return { files };

@@ -94,7 +94,7 @@ export function createS3Origin(location: { bucket: string; key: string }, settin
       } catch (error) {
         throw fromS3Error(error, `describing ${url}`);
       }
-      return { files: objects.map(({ path, length }) => ({ path, length })) };
+      return { files: objects.map(({ path, length, etag, versionId }) => ({ path, length, ...(versionId ?? etag ? { version: (versionId ?? etag)!.slice(0, 256) } : {}) })) };
     },
 
     async read(fileIndex, offset, length) {

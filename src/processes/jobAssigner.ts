@@ -35,7 +35,8 @@ export interface JobAssignerDeps {
  * label selector, resolved against the nodes read model. The first node (by id) seeds from the
  * origin (for a push, the node that holds the path); the others fetch from peers. Each assignment carries a request id derived from the
  * transfer and node, so re-running a batch after a crash is a no-op; the checkpoint moves after
- * the batch, by compare-and-set. When the last job completes, it completes the transfer.
+ * the batch, by compare-and-set. When the last job completes, it completes the transfer; when the
+ * seed fails, it fails it.
  */
 export function createJobAssigner(deps: JobAssignerDeps) {
   let subscription: Subscription | undefined;
@@ -98,6 +99,28 @@ export function createJobAssigner(deps: JobAssignerDeps) {
     }
   }
 
+  /**
+   * Only the seed reads the origin: when its job fails (the origin refused, a digest mismatch),
+   * no peer can finish, so the transfer fails with the seed's reason rather than waiting forever.
+   */
+  async function failIfSeedFailed(failed: RecordedEvent): Promise<void> {
+    const { transferId, nodeId, reason } = failed.data as { transferId: string; nodeId: string; reason: string };
+    const { events } = await deps.eventLog.readStream(jobStreamId(transferId, nodeId));
+    const assigned = events.find((event) => event.type === 'JobAssigned')?.data as { role: string } | undefined;
+    if (assigned?.role !== 'seed') return;
+    try {
+      await deps.transfers.changeLifecycle(
+        transferId,
+        'fail',
+        { requestId: `fail:${transferId}`, actor: assignerActor, occurredAt: new Date().toISOString(), ...traceHeadersOf(contextFrom(failed.metadata)) },
+        `the seed on ${nodeId} failed: ${reason}`.slice(0, 1000),
+      );
+    } catch (error) {
+      if (error instanceof TorrentEdgeError && error.code === 'TE_ERR_ILLEGAL_TRANSITION') return;
+      throw error;
+    }
+  }
+
   /** The rollout is done when every job is: the last JobCompleted completes the transfer. */
   async function completeIfAllJobsDone(completed: RecordedEvent): Promise<void> {
     const transferId = (completed.data as { transferId: string }).transferId;
@@ -139,6 +162,7 @@ export function createJobAssigner(deps: JobAssignerDeps) {
               if (event.type === 'TransferStarted') await assign(event);
               else if (event.type === 'NodeRegistered' || event.type === 'NodeDescriptionChanged') await assignLateNode(event);
               else if (event.type === 'JobCompleted') await completeIfAllJobsDone(event);
+              else if (event.type === 'JobFailed') await failIfSeedFailed(event);
             }
             const last = events[events.length - 1]!.checkpoint;
             const moved = await advanceCheckpoint(deps.db, assignerCheckpointName, checkpoint!, last, deps.eventLog.start);

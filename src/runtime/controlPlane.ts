@@ -28,6 +28,9 @@ import { loadOrCreateTrackerSecret } from '../tracker/trackerSecret.ts';
 import type { MessageBus } from '../bus/messageBus.ts';
 import { createRelay, type Relay } from '../relay/relay.ts';
 import { relayTopics } from '../relay/topics.ts';
+import { createGraphqlPubSub } from '../graphql/pubsub.ts';
+import { publishCommit } from '../graphql/commitFeed.ts';
+import { createFleetQueries } from '../projections/queries/fleetQueries.ts';
 
 export interface ControlPlane {
   app: FastifyInstance;
@@ -93,6 +96,9 @@ export async function createControlPlane(config: Config, deps: { logger: Logger 
     },
   };
 
+  // GraphQL subscriptions are fed here, after each projection commit; over Redis when configured,
+  // so that api replicas without a projector push them too.
+  const graphqlPubSub = createGraphqlPubSub({ redisUrl: config.redisUrl }, deps);
   const projector = options.projector
     ? createProjector(
         {
@@ -103,6 +109,7 @@ export async function createControlPlane(config: Config, deps: { logger: Logger 
             const now = Date.now();
             for (const event of events) metrics.projectionLagSeconds.observe({ projection }, (now - event.recordedAt.getTime()) / 1000);
             metrics.projectionPosition.set({ projection }, Math.max(...events.map((event) => event.globalPosition)));
+            publishCommit(graphqlPubSub.pubsub, projection, events);
           },
         },
         { projections },
@@ -150,6 +157,7 @@ export async function createControlPlane(config: Config, deps: { logger: Logger 
     transfers,
     queries: createTransferQueries(db),
     tracker: trackerDeps,
+    graphql: { pubsub: graphqlPubSub.pubsub, fleet: createFleetQueries(db), development: config.development },
     nodes: { commands: createNodeCommands(commands), queries: nodeQueries },
     jobs: createJobCommands(commands),
     heartbeats: createHeartbeatRegistry({ ttlMs: 30_000 }),
@@ -203,6 +211,7 @@ export async function createControlPlane(config: Config, deps: { logger: Logger 
       await relay?.stop();
       await assigner?.stop();
       await projector?.stop();
+      await graphqlPubSub.close();
       if (options.bus === undefined) await bus.close();
       if (options.db === undefined) await db.close();
     },

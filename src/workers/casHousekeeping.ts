@@ -40,6 +40,10 @@ export function createCasHousekeeping(deps: { cas: ContentStore; logger: Logger;
 
   return {
     runOnce,
+    /** Resolves when no collection is running (a job starting waits for it). */
+    settled: async (): Promise<void> => {
+      await running;
+    },
     async stop(): Promise<void> {
       clearInterval(timer);
       await running;

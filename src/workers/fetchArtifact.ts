@@ -12,8 +12,11 @@ export interface FetchDeps {
   reporter: ProgressReporter;
   logger: Logger;
   isHeld: () => boolean;
+  /** The job's: aborted by a drain or a lost lease. */
   signal: AbortSignal;
-  /** How often the manifest is polled for new segments. */
+  /** Each segment joined, so the job leaves its swarm however it ends. */
+  onSegmentJoined: (infoHash: string) => void;
+  /** How often the manifest is polled (a 304 while nothing changed). */
   pollMs?: number;
   onBytes?: (source: 'peer' | 'cas', bytes: number) => void;
 }
@@ -26,44 +29,41 @@ export class TransferEndedError extends Error {
 }
 
 const endedStatuses = new Set(['completed', 'failed', 'cancelled']);
+export const isEndedStatus = (status: string): boolean => endedStatuses.has(status);
 
 /**
  * Joins each segment's swarm as soon as the seed publishes it and waits until every piece is in
- * the CAS. Pieces the CAS already holds (another transfer, or before a restart) are reported as
- * CAS hits and never downloaded. Resolves with the complete manifest (file digests known).
+ * the CAS, watching the transfer and the lease all the while. Pieces the CAS already holds
+ * (another transfer, or before a restart) are reported as CAS hits and never downloaded. Resolves
+ * with the complete manifest (file digests known).
  */
 export async function fetchArtifact(transferId: string, deps: FetchDeps): Promise<CompleteManifest> {
   const joined = new Map<number, SegmentHandle>();
+  let allDone: Promise<unknown> | undefined;
+  let settled = false;
   for (;;) {
     if (deps.signal.aborted) throw deps.signal.reason as Error;
-    if (!deps.isHeld()) throw new Error('the lease was lost; the download stops');
     const view = await deps.api.manifest(transferId);
-    if (endedStatuses.has(view.status)) throw new TransferEndedError(`transfer ${transferId} is ${view.status}`);
+    if (isEndedStatus(view.status)) throw new TransferEndedError(`transfer ${transferId} is ${view.status}`);
     const manifest = view.manifest;
     // A paused transfer joins no new segment; the swarms already joined keep their pieces.
     if (manifest !== null && view.status !== 'paused') {
       for (const segment of manifest.segments) {
         if (segment === null || joined.has(segment.index)) continue;
-        joined.set(segment.index, await joinSegment(transferId, segment, manifest, deps));
+        const handle = await joinSegment(transferId, segment, manifest, deps);
+        joined.set(segment.index, handle);
+        deps.onSegmentJoined(handle.infoHash);
       }
-      const allJoined = joined.size === manifest.segments.length;
-      if (allJoined && manifest.complete) {
-        await untilAborted(Promise.all([...joined.values()].map((handle) => handle.done)), deps.signal);
-        return manifest as CompleteManifest;
+      if (joined.size === manifest.segments.length && manifest.complete) {
+        allDone ??= Promise.all([...joined.values()].map((handle) => handle.done)).then(() => (settled = true));
+        // A failed segment (refused by the SHA-256 gate) rejects here.
+        await Promise.race([allDone, delay(deps.pollMs ?? 500, undefined, { signal: deps.signal }).catch(() => undefined)]);
+        if (settled) return manifest as CompleteManifest;
+        continue;
       }
     }
-    await delay(deps.pollMs ?? 200, undefined, { signal: deps.signal });
+    await delay(deps.pollMs ?? 500, undefined, { signal: deps.signal }).catch(() => undefined);
   }
-}
-
-/** A drain or a lost lease must not wait behind a slow swarm. */
-function untilAborted<T>(work: Promise<T>, signal: AbortSignal): Promise<T> {
-  if (signal.aborted) return Promise.reject(signal.reason as Error);
-  return new Promise<T>((resolve, reject) => {
-    const onAbort = (): void => reject(signal.reason as Error);
-    signal.addEventListener('abort', onAbort, { once: true });
-    work.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort));
-  });
 }
 
 async function joinSegment(

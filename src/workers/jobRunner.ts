@@ -1,18 +1,20 @@
 import { join } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
+import { context } from '@opentelemetry/api';
 import type { Logger } from 'pino';
 import type { ContentStore } from '../cas/index.ts';
 import type { TorrentEngine } from '../engine/torrentEngine.ts';
 import type { LeaseManager } from '../leases/leaseManager.ts';
-import { holdLease, type FencedLease } from '../leases/fencedLease.ts';
 import type { LeaseMetrics } from '../leases/leaseMetrics.ts';
-import { originFor, type OriginSettings } from '../origin/originFor.ts';
-import { context } from '@opentelemetry/api';
 import { contextFrom, inSpan, SpanKind } from '../observability/tracing.ts';
-import { fetchArtifact, TransferEndedError } from './fetchArtifact.ts';
-import { createProgressReporter } from './progressReporter.ts';
+import { originFor, type OriginSettings } from '../origin/originFor.ts';
+import { assertDestinationAllowed } from './destinationRoots.ts';
+import { fetchArtifact, isEndedStatus, type CompleteManifest } from './fetchArtifact.ts';
+import { acquireJobLease, leaseResource } from './jobLease.ts';
+import { classifyJobStop, LeaseLostError } from './jobOutcome.ts';
+import { createProgressReporter, type ProgressReporter } from './progressReporter.ts';
 import { runSeedJob } from './seedJob.ts';
-import { ApiError, type AssignedJob, type WorkerApi } from './workerApi.ts';
+import type { AssignedJob, WorkerApi } from './workerApi.ts';
 import type { WorkerMetrics } from './workerMetrics.ts';
 
 export interface JobRunnerDeps {
@@ -28,17 +30,18 @@ export interface JobRunnerDeps {
   casVolume: string;
   /** Where artifacts go when the transfer names no destination: <artifactsDir>/<transferId>/. */
   artifactsDir: string;
+  /** The only directories a destination may be in. */
+  artifactRoots: readonly string[];
   leaseTtlMs?: number;
   /** What the origins of seed jobs need: S3 settings, push roots, the magnet staging directory. */
   originSettings: OriginSettings;
 }
 
-const ended = new Set(['completed', 'failed', 'cancelled']);
-
 /**
- * One job on this node: take the fenced lease for (CAS volume, transfer), record it with the
- * api, read the origin (seed) or fetch from peers, materialize, complete, and keep seeding until
- * the transfer ends. Every report carries the lease's fencing token; a lost lease stops writes.
+ * One job on this node: take the fenced lease for (node's CAS volume, transfer), record it with
+ * the api, read the origin (seed) or fetch from peers, materialize, complete, and keep seeding
+ * until the transfer ends. Every report carries the lease's fencing token; a lost lease aborts
+ * the job's reads and writes.
  */
 export function runJob(job: AssignedJob, deps: JobRunnerDeps, signal: AbortSignal): Promise<void> {
   const parent = contextFrom(job.traceparent === null ? {} : { traceparent: job.traceparent });
@@ -49,115 +52,114 @@ export function runJob(job: AssignedJob, deps: JobRunnerDeps, signal: AbortSigna
 /** A step of the job as a child span of the job's. */
 const step = <T>(name: string, fn: () => Promise<T>): Promise<T> => inSpan(name, { parent: context.active() }, fn);
 
-async function runLeasedJob(job: AssignedJob, deps: JobRunnerDeps, signal: AbortSignal): Promise<void> {
-  const { api, logger } = deps;
+async function runLeasedJob(job: AssignedJob, deps: JobRunnerDeps, drain: AbortSignal): Promise<void> {
+  const { api } = deps;
   const key = { transferId: job.transferId, nodeId: job.nodeId };
-  const log = logger.child({ transferId: job.transferId });
-  const lease = await acquireLease(job, deps, signal, log);
-  const started = Date.now();
-  let infoHashes: string[] = [];
+  const log = deps.logger.child({ transferId: job.transferId });
+  // Aborted by a drain or by the loss of the lease: every read and write of the job stops.
+  const stop = new AbortController();
+  const onDrain = (): void => stop.abort(drain.reason);
+  drain.addEventListener('abort', onDrain, { once: true });
+  const resource = leaseResource(deps.nodeId, deps.casVolume, job.transferId);
+  const lease = await acquireJobLease(
+    { ...deps, logger: log },
+    { resource, ttlMs: deps.leaseTtlMs ?? 15_000, tokenSeen: job.highestFencingToken, signal: stop.signal, onLost: () => stop.abort(new LeaseLostError(`the lease of ${resource} was lost`)) },
+  );
+  const joined = new Set<string>();
+  const meter = throughputMeter(deps.metrics, job.transferId);
   let completed = false;
-  let bytesThisSecond = 0;
-  const throughput = setInterval(() => {
-    deps.metrics.jobThroughput.set({ transfer: job.transferId }, bytesThisSecond);
-    bytesThisSecond = 0;
-  }, 1000);
-  throughput.unref();
-  const countBytes = (source: 'origin' | 'peer' | 'cas', bytes: number): void => {
-    deps.metrics.bytes.inc({ source }, bytes);
-    if (source !== 'cas') bytesThisSecond += bytes;
-  };
   try {
     await deps.cas.raiseFence(lease.resource, lease.fencingToken);
     await api.grantLease(key, deps.workerId, lease.fencingToken);
     deps.metrics.jobsStarted.inc({ role: job.role });
     const reporter = createProgressReporter({ api, key, fencingToken: lease.fencingToken, logger: log, onReported: (source, count) => deps.metrics.chunksReported.inc({ source }, count) });
+    const started = Date.now();
     try {
-      if (job.role === 'seed') {
-        const view = await api.manifest(job.transferId);
-        const origin = originFor(view.source, deps.originSettings);
-        const closeOnAbort = (): void => void origin.close();
-        signal.addEventListener('abort', closeOnAbort, { once: true });
-        try {
-          await step('seed from origin', () => runSeedJob(job.transferId, { api, cas: deps.cas, engine: deps.engine, origin, reporter, logger: log, isHeld: () => lease.isHeld(), onOriginBytes: (bytes) => countBytes('origin', bytes) }));
-        } finally {
-          signal.removeEventListener('abort', closeOnAbort);
-          await origin.close();
-        }
-      }
-      const manifest = await step('fetch chunks', () => fetchArtifact(job.transferId, {
-        api,
-        cas: deps.cas,
-        engine: deps.engine,
-        reporter,
-        logger: log,
-        isHeld: () => lease.isHeld(),
-        signal,
-        onBytes: countBytes,
-      }));
-      infoHashes = manifest.segments.map((segment) => segment!.infoHash);
-      await reporter.flush();
-      const refused = reporter.failure();
-      if (refused !== undefined) throw refused;
-      const view = await api.manifest(job.transferId);
-      const destination = view.destination ?? join(deps.artifactsDir, job.transferId);
-      if (!lease.isHeld()) throw new Error('the lease was lost before materializing');
-      await step('materialize', () => deps.cas.materialize({
-        files: manifest.files.map((file) => ({ path: file.path, length: file.length, sha256: file.sha256! })),
-        pieceLength: manifest.pieceLength,
-        pieceSha256: manifest.segments.flatMap((segment) => segment!.pieceSha256),
-        destination,
-        layout: 'directory',
-        pin: `transfer-${job.transferId}`,
-        fence: { resource: lease.resource, fencingToken: lease.fencingToken },
-      }));
-      await api.completeJob(key, lease.fencingToken);
+      const jobDeps = { api, cas: deps.cas, engine: deps.engine, reporter, logger: log, isHeld: () => lease.isHeld(), signal: stop.signal, onSegmentJoined: (infoHash: string) => joined.add(infoHash) };
+      if (job.role === 'seed') await step('seed from origin', () => seed(job, deps, jobDeps, meter.count));
+      const manifest = await step('fetch chunks', () => fetchArtifact(job.transferId, { ...jobDeps, onBytes: meter.count }));
+      await finishJob(job, deps, reporter, manifest, lease);
       completed = true;
       deps.metrics.jobSeconds.observe({ role: job.role }, (Date.now() - started) / 1000);
-      log.info({ destination, seconds: (Date.now() - started) / 1000 }, 'artifact verified and materialized');
     } finally {
       await reporter.stop();
     }
-    await seedUntilTransferEnds(job.transferId, deps, signal);
+    await seedUntilTransferEnds(job.transferId, deps, stop.signal);
   } catch (error) {
-    if (error instanceof TransferEndedError) throw error;
-    if (signal.aborted) {
-      // A drained worker gives the job up in the log, so a replacement takes it without waiting.
-      if (!completed && lease.isHeld()) await api.abandonJob(key, lease.fencingToken, 'the worker drained').catch(() => undefined);
-      throw error;
-    }
-    // Fenced off by a newer lease: another worker owns the job now; say nothing more.
-    if (error instanceof ApiError && (error.code === 'TE_ERR_STALE_FENCING_TOKEN' || error.code === 'TE_ERR_LEASE_NOT_GRANTED')) throw error;
-    if (lease.isHeld()) await api.failJob(key, lease.fencingToken, (error as Error).message.slice(0, 1000)).catch(() => undefined);
-    throw error;
+    const why = classifyJobStop(error, drain.aborted);
+    if (why === 'drained' && !completed && lease.isHeld()) await api.abandonJob(key, lease.fencingToken, 'the worker drained').catch(() => undefined);
+    if (why === 'failed' && lease.isHeld()) await api.failJob(key, lease.fencingToken, (error as Error).message.slice(0, 1000)).catch(() => undefined);
+    if (why !== 'ended' && why !== 'drained') throw error;
   } finally {
-    clearInterval(throughput);
-    deps.metrics.jobThroughput.remove({ transfer: job.transferId });
+    drain.removeEventListener('abort', onDrain);
+    meter.stop();
     await lease.release().catch(() => false);
-    // The swarm is left when the transfer ends (or the worker drains); the chunks stay in the CAS.
-    for (const infoHash of infoHashes) await deps.engine.removeSegment(infoHash);
+    // The swarms are left when the job ends, however it ends; the chunks stay in the CAS.
+    for (const infoHash of joined) await deps.engine.removeSegment(infoHash);
   }
 }
 
-async function acquireLease(job: AssignedJob, deps: JobRunnerDeps, signal: AbortSignal, log: Logger): Promise<FencedLease> {
-  const resource = `${deps.casVolume}:${job.transferId}`;
-  const ttlMs = deps.leaseTtlMs ?? 15_000;
-  for (;;) {
-    const granted = await deps.leases.acquire(resource, deps.workerId, ttlMs);
-    if (granted !== undefined) {
-      return holdLease({ leases: deps.leases, ...(deps.leaseMetrics !== undefined ? { metrics: deps.leaseMetrics } : {}) }, granted, {
-        onLost: (reason) => log.warn({ reason }, 'lease lost; the job stops writing'),
-      });
-    }
-    // Another worker (a crashed one, until its lease expires) holds it: take over after expiry.
-    await delay(Math.min(1000, ttlMs / 4), undefined, { signal });
+type StepDeps = Parameters<typeof fetchArtifact>[1];
+
+async function seed(job: AssignedJob, deps: JobRunnerDeps, jobDeps: StepDeps, count: (source: 'origin', bytes: number) => void): Promise<void> {
+  const view = await deps.api.manifest(job.transferId);
+  const origin = originFor(view.source, deps.originSettings);
+  const closeOnStop = (): void => void origin.close();
+  jobDeps.signal.addEventListener('abort', closeOnStop, { once: true });
+  try {
+    await runSeedJob(job.transferId, { ...jobDeps, origin, onOriginBytes: (bytes) => count('origin', bytes) });
+  } finally {
+    jobDeps.signal.removeEventListener('abort', closeOnStop);
+    await origin.close();
   }
+}
+
+async function finishJob(job: AssignedJob, deps: JobRunnerDeps, reporter: ProgressReporter, manifest: CompleteManifest, lease: { resource: string; fencingToken: number; isHeld(): boolean }): Promise<void> {
+  await reporter.flush();
+  const refused = reporter.failure();
+  if (refused !== undefined) throw refused;
+  const view = await deps.api.manifest(job.transferId);
+  const destination = view.destination ?? join(deps.artifactsDir, job.transferId);
+  await assertDestinationAllowed(destination, deps.artifactRoots);
+  if (!lease.isHeld()) throw new LeaseLostError('the lease was lost before materializing');
+  await step('materialize', () =>
+    deps.cas.materialize({
+      files: manifest.files.map((file) => ({ path: file.path, length: file.length, sha256: file.sha256! })),
+      pieceLength: manifest.pieceLength,
+      pieceSha256: manifest.segments.flatMap((segment) => segment!.pieceSha256),
+      destination,
+      layout: 'directory',
+      pin: `transfer-${job.transferId}`,
+      fence: { resource: lease.resource, fencingToken: lease.fencingToken },
+    }),
+  );
+  await deps.api.completeJob({ transferId: job.transferId, nodeId: job.nodeId }, lease.fencingToken);
+  deps.logger.info({ transferId: job.transferId, destination }, 'artifact verified and materialized');
+}
+
+/** Bytes a job took in over each second, as a gauge per transfer that goes when the job does. */
+function throughputMeter(metrics: WorkerMetrics, transferId: string) {
+  let bytesThisSecond = 0;
+  const timer = setInterval(() => {
+    metrics.jobThroughput.set({ transfer: transferId }, bytesThisSecond);
+    bytesThisSecond = 0;
+  }, 1000);
+  timer.unref();
+  return {
+    count: (source: 'origin' | 'peer' | 'cas', bytes: number): void => {
+      metrics.bytes.inc({ source }, bytes);
+      if (source !== 'cas') bytesThisSecond += bytes;
+    },
+    stop: (): void => {
+      clearInterval(timer);
+      metrics.jobThroughput.remove({ transfer: transferId });
+    },
+  };
 }
 
 async function seedUntilTransferEnds(transferId: string, deps: JobRunnerDeps, signal: AbortSignal): Promise<void> {
   while (!signal.aborted) {
-    const view = await deps.api.manifest(transferId);
-    if (ended.has(view.status)) return;
+    if (isEndedStatus((await deps.api.manifest(transferId)).status)) return;
     await delay(1000, undefined, { signal }).catch(() => undefined);
   }
 }

@@ -1,6 +1,6 @@
 import type { Logger } from 'pino';
 import type { ChunkSource } from '../events/jobEvents.ts';
-import type { WorkerApi } from './workerApi.ts';
+import { ApiUnavailableError, type WorkerApi } from './workerApi.ts';
 
 /**
  * Collects verified chunk indexes per source and reports them at most once per interval (about a
@@ -24,13 +24,20 @@ export function createProgressReporter(options: {
 
   function flush(): Promise<void> {
     flushing = flushing.then(async () => {
-      for (const [source, indexes] of pending) {
-        pending.delete(source);
+      const batches = [...pending];
+      pending.clear();
+      for (const [source, indexes] of batches) {
         const requestId = `chunks:${options.key.transferId}:${options.key.nodeId}:${options.fencingToken}:${sequence++}`;
         try {
           await options.api.reportChunks(options.key, { fencingToken: options.fencingToken, source, chunkIndexes: indexes }, requestId);
           options.onReported?.(source, indexes.length);
         } catch (error) {
+          if (error instanceof ApiUnavailableError) {
+            // Nothing was decided: the batch goes back and is sent with the next one.
+            for (const index of indexes) add(source, index);
+            options.logger.warn({ err: error, source, chunks: indexes.length }, 'chunk report not delivered; kept for the next one');
+            continue;
+          }
           // A rejection (stale token, transfer ended) means this worker must stop: keep it for the job.
           failure = error as Error;
           options.logger.warn({ err: error, source, chunks: indexes.length }, 'chunk report rejected');
@@ -40,12 +47,14 @@ export function createProgressReporter(options: {
     return flushing;
   }
 
+  function add(source: ChunkSource, index: number): void {
+    const list = pending.get(source);
+    if (list === undefined) pending.set(source, [index]);
+    else list.push(index);
+  }
+
   return {
-    add(source: ChunkSource, index: number): void {
-      const list = pending.get(source);
-      if (list === undefined) pending.set(source, [index]);
-      else list.push(index);
-    },
+    add,
     /** The first report the api refused, if any. */
     failure: (): Error | undefined => failure,
     flush,

@@ -18,9 +18,17 @@ export interface SeedJobDeps {
   logger: Logger;
   /** False once the lease is lost: stop reading and writing. */
   isHeld: () => boolean;
+  /** The job's: aborted by a drain or a lost lease. */
+  signal: AbortSignal;
+  onSegmentJoined: (infoHash: string) => void;
   /** Parallel range reads from the origin. */
   originConcurrency?: number;
   onOriginBytes?: (bytes: number) => void;
+}
+
+async function allPresent(cas: ContentStore, digests: readonly string[]): Promise<boolean> {
+  for (const digest of digests) if (!(await cas.hasChunk(digest))) return false;
+  return digests.length > 0;
 }
 
 /** Runs `task` over `items` with at most `limit` at a time, in order of start. */
@@ -40,6 +48,10 @@ async function forEachLimited<T>(items: readonly T[], limit: number, task: (item
  */
 export async function runSeedJob(transferId: string, deps: SeedJobDeps): Promise<void> {
   const { api, cas, origin, logger } = deps;
+  const before = (await api.manifest(transferId)).manifest;
+  // A seed restarted after it completed the manifest has nothing left to read: it seeds from the
+  // CAS through the fetch that follows (and re-reads the origin only for chunks it lost).
+  if (before?.complete === true && (await allPresent(cas, before.segments.flatMap((segment) => segment?.pieceSha256 ?? [])))) return;
   const { files } = await origin.describe();
   const totalBytes = files.reduce((sum, file) => sum + file.length, 0);
   const layout = planPieceLayout(totalBytes);
@@ -49,7 +61,7 @@ export async function runSeedJob(transferId: string, deps: SeedJobDeps): Promise
   const pieceSha256: string[] = new Array<string>(layout.pieceCount);
 
   for (let segment = 0; segment < segmentCount; segment++) {
-    if (!deps.isHeld()) throw new Error('the lease was lost; the seed stops');
+    deps.signal.throwIfAborted();
     const first = segment * layout.segmentPieces;
     const indexes = Array.from({ length: Math.min(layout.segmentPieces, layout.pieceCount - first) }, (_, i) => first + i);
     const sha1: Buffer[] = new Array<Buffer>(indexes.length);
@@ -63,7 +75,7 @@ export async function runSeedJob(transferId: string, deps: SeedJobDeps): Promise
       const sha256 = createHash('sha256').update(bytes).digest('hex');
       sha1[index - first] = createHash('sha1').update(bytes).digest();
       pieceSha256[index] = sha256;
-      if (!deps.isHeld()) throw new Error('the lease was lost; the seed stops');
+      deps.signal.throwIfAborted();
       await cas.putChunk(sha256, bytes);
       deps.reporter.add(reuse ? 'cas' : 'origin', index);
     });
@@ -72,9 +84,10 @@ export async function runSeedJob(transferId: string, deps: SeedJobDeps): Promise
     const segmentDigests = pieceSha256.slice(first, first + indexes.length);
     await api.publishSegment(transferId, segment, { info: info.toString('base64'), pieceSha256: segmentDigests });
     await deps.engine.addSegment({ infoHash, torrentFile: await api.segmentTorrent(transferId, segment), pieceSha256: segmentDigests });
+    deps.onSegmentJoined(infoHash);
     logger.debug({ transferId, segment, segmentCount }, 'segment published and seeded');
   }
 
   const digests = await fileDigestsFromCas(cas, files, pieceSha256);
-  await api.completeManifest(transferId, files.map((file, i) => ({ ...file, sha256: digests[i]! })));
+  await api.completeManifest(transferId, files.map((file, i) => ({ path: file.path, length: file.length, sha256: digests[i]! })));
 }

@@ -9,7 +9,8 @@ import { createInProcessLeaseManager } from '../leases/inProcessLeaseManager.ts'
 import type { LeaseManager } from '../leases/leaseManager.ts';
 import { createLeaseMetrics } from '../leases/leaseMetrics.ts';
 import { createRedisLeaseManager } from '../leases/redisLeaseManager.ts';
-import { runJob } from './jobRunner.ts';
+import { runJob, type JobRunnerDeps } from './jobRunner.ts';
+import { setTimeout as delay } from 'node:timers/promises';
 import { reseedCompletedJob } from './reseedJob.ts';
 import { createWorkerApi, type AssignedJob } from './workerApi.ts';
 import { createWorkerMetrics } from './workerMetrics.ts';
@@ -52,22 +53,50 @@ export function createWorkerDaemon(config: Config, deps: { logger: Logger }, opt
   let housekeeping: ReturnType<typeof createCasHousekeeping> | undefined;
   let metricsServer: Awaited<ReturnType<typeof startMetricsServer>> | undefined;
 
+  const finished = new Map<string, Promise<void>>();
+
+  function jobDeps(): JobRunnerDeps {
+    return {
+      api,
+      cas: cas!,
+      engine: engine!,
+      leases: leases!,
+      leaseMetrics,
+      metrics,
+      logger,
+      nodeId,
+      workerId,
+      casVolume: config.worker.casDir,
+      artifactsDir: join(config.dataDir, 'artifacts'),
+      artifactRoots: config.worker.artifactRoots,
+      leaseTtlMs: options.leaseTtlMs ?? config.worker.leaseTtlMs,
+      originSettings: { s3: config.s3, pushRoots: config.worker.pushRoots, stagingDir: join(config.dataDir, 'staging'), logger },
+    };
+  }
+
   function launch(job: AssignedJob): void {
+    if (state !== 'running') return;
     const controller = new AbortController();
+    // Registered first: the collector sees the node busy from now on.
     running.set(job.transferId, controller);
     metrics.activeJobs.set(running.size);
-    const jobDeps = { api, cas: cas!, engine: engine!, leases: leases!, leaseMetrics, metrics, logger, nodeId, workerId, casVolume: config.worker.casDir, artifactsDir: join(config.dataDir, 'artifacts'), leaseTtlMs: options.leaseTtlMs ?? config.worker.leaseTtlMs, originSettings: { s3: config.s3, pushRoots: config.worker.pushRoots, stagingDir: join(config.dataDir, 'staging'), logger } };
-    const work = job.state === 'completed' ? reseedCompletedJob(job, jobDeps, controller.signal) : runJob(job, jobDeps, controller.signal);
-    work
+    const work = (async () => {
+      // A collection already under way finishes before the job looks at the CAS.
+      await housekeeping?.settled();
+      if (controller.signal.aborted) return;
+      await (job.state === 'completed' ? reseedCompletedJob(job, jobDeps(), controller.signal) : runJob(job, jobDeps(), controller.signal));
+    })()
       .catch((error: unknown) => {
-        if (!controller.signal.aborted) logger.error({ err: error, transferId: job.transferId }, 'job ended with an error');
+        // A failed job was reported failed; a fenced or unreachable one is picked up again if it is still ours.
+        if (!controller.signal.aborted) logger.warn({ err: error, transferId: job.transferId }, 'job stopped');
       })
       .finally(() => {
-        // A failed job is not retried by this worker; the jobs list no longer offers it once failed.
         running.delete(job.transferId);
+        finished.delete(job.transferId);
         metrics.activeJobs.set(running.size);
         if (running.size === 0) void housekeeping?.runOnce();
       });
+    finished.set(job.transferId, work);
   }
 
   async function pollJobs(): Promise<void> {
@@ -85,6 +114,61 @@ export function createWorkerDaemon(config: Config, deps: { logger: Logger }, opt
     }
   }
 
+  async function startParts(): Promise<void> {
+    cas = await ContentStore.open(config.worker.casDir, { metrics: createCasMetrics(registry) });
+    engine = createTorrentEngine({
+      cas,
+      logger,
+      torrentPort: config.worker.torrentPort,
+      downloadLimitBytes: config.worker.downloadLimitBytes,
+      uploadLimitBytes: config.worker.uploadLimitBytes,
+      onPieceFailed: () => metrics.chunksFailed.inc(),
+    });
+    leases =
+      config.redisUrl === undefined
+        ? createInProcessLeaseManager({ metrics: leaseMetrics })
+        : createRedisLeaseManager({ logger, metrics: leaseMetrics }, { redis: config.redisUrl });
+    housekeeping = createCasHousekeeping(
+      { cas, logger, isIdle: () => running.size === 0 },
+      { highWatermarkBytes: config.worker.casHighWatermarkBytes, lowWatermarkBytes: config.worker.casLowWatermarkBytes },
+    );
+    if (config.worker.metricsPort !== undefined) metricsServer = await startMetricsServer(registry, { port: config.worker.metricsPort, host: config.host });
+    timers.push(setInterval(() => metrics.peers.set(engine?.peerCount() ?? 0), 2000));
+    // A stop during start wins: nothing below runs once the worker is draining.
+    if (state !== 'starting') return;
+    await api.registerNode(nodeId, { labels: config.worker.labels, casVolume: config.worker.casDir, capacityBytes: config.worker.capacityBytes });
+    const beat = (): void => {
+      api
+        .heartbeat(nodeId, { workerId, activeJobs: running.size })
+        .then(() => metrics.heartbeats.inc())
+        .catch((error: unknown) => logger.warn({ err: error }, 'heartbeat failed'));
+    };
+    beat();
+    if (state !== 'starting') return;
+    timers.push(setInterval(beat, options.heartbeatMs ?? 5000));
+    timers.push(setInterval(() => void pollJobs(), options.pollMs ?? 1000));
+    state = 'running';
+    directives = await startDirectiveListener(config, { logger }, () => void pollJobs());
+    await pollJobs();
+    logger.info({ workerId, casDir: config.worker.casDir, torrentPort: engine.port }, 'worker running');
+  }
+
+  /** Drain: stop taking jobs, stop running ones (their leases are released), close the engine. */
+  async function stop(): Promise<void> {
+    if (state === 'stopped' || state === 'draining') return;
+    state = 'draining';
+    for (const timer of timers) clearInterval(timer);
+    await directives?.stop();
+    for (const controller of running.values()) controller.abort(new Error('the worker is draining'));
+    // Inside the CLI's 10 s grace: jobs get 5 s to give their leases up, then the engine closes.
+    await Promise.race([Promise.all(finished.values()), delay(5000)]);
+    await housekeeping?.stop();
+    await metricsServer?.close();
+    await engine?.destroy();
+    await leases?.close();
+    state = 'stopped';
+  }
+
   return {
     get state(): WorkerState {
       return state;
@@ -99,56 +183,15 @@ export function createWorkerDaemon(config: Config, deps: { logger: Logger }, opt
     },
     async start(): Promise<void> {
       state = 'starting';
-      cas = await ContentStore.open(config.worker.casDir, { metrics: createCasMetrics(registry) });
-      engine = createTorrentEngine({
-        cas,
-        logger,
-        torrentPort: config.worker.torrentPort,
-        downloadLimitBytes: config.worker.downloadLimitBytes,
-        uploadLimitBytes: config.worker.uploadLimitBytes,
-        onPieceFailed: () => metrics.chunksFailed.inc(),
-      });
-      leases =
-        config.redisUrl === undefined
-          ? createInProcessLeaseManager({ metrics: leaseMetrics })
-          : createRedisLeaseManager({ logger, metrics: leaseMetrics }, { redis: config.redisUrl });
-      housekeeping = createCasHousekeeping(
-        { cas, logger, isIdle: () => running.size === 0 },
-        { highWatermarkBytes: config.worker.casHighWatermarkBytes, lowWatermarkBytes: config.worker.casLowWatermarkBytes },
-      );
-      if (config.worker.metricsPort !== undefined) metricsServer = await startMetricsServer(registry, { port: config.worker.metricsPort, host: config.host });
-      timers.push(setInterval(() => metrics.peers.set(engine?.peerCount() ?? 0), 2000));
-      await api.registerNode(nodeId, { labels: config.worker.labels, casVolume: config.worker.casDir, capacityBytes: config.worker.capacityBytes });
-      const beat = (): void => {
-        api
-          .heartbeat(nodeId, { workerId, activeJobs: running.size })
-          .then(() => metrics.heartbeats.inc())
-          .catch((error: unknown) => logger.warn({ err: error }, 'heartbeat failed'));
-      };
-      beat();
-      timers.push(setInterval(beat, options.heartbeatMs ?? 5000));
-      timers.push(setInterval(() => void pollJobs(), options.pollMs ?? 1000));
-      state = 'running';
-      directives = await startDirectiveListener(config, { logger }, () => void pollJobs());
-      await pollJobs();
-      logger.info({ workerId, casDir: config.worker.casDir, torrentPort: engine.port }, 'worker running');
+      try {
+        await startParts();
+      } catch (error) {
+        // Crash-only: a worker that cannot start releases what it opened and reports it; the supervisor restarts it.
+        await stop();
+        throw error;
+      }
     },
-    /** Drain: stop taking jobs, stop running ones (their leases are released), close the engine. */
-    async stop(): Promise<void> {
-      if (state === 'stopped' || state === 'draining') return;
-      state = 'draining';
-      for (const timer of timers) clearInterval(timer);
-      await directives?.stop();
-      for (const controller of running.values()) controller.abort(new Error('the worker is draining'));
-      // Inside the CLI's 10 s grace: jobs get 5 s to give their leases up, then the engine closes.
-      const deadline = Date.now() + 5000;
-      while (running.size > 0 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 20));
-      await housekeeping?.stop();
-      await metricsServer?.close();
-      await engine?.destroy();
-      await leases?.close();
-      state = 'stopped';
-    },
+    stop,
   };
 }
 

@@ -18,6 +18,17 @@ describe('transfers REST api (embedded store, inject)', () => {
   const projected = async (position?: number) =>
     t.plane.projector!.waitForPosition(position ?? (await t.plane.eventLog.headPosition()));
 
+  it('scopes request ids to their caller: another principal cannot spend (or replay) my X-Request-ID', async () => {
+    const requestId = `shared-${randomUUID()}`;
+    const mine = await create({ source: { url: 'https://origin.example/a.bin' } }, requestId, tokens.writer);
+    const theirs = await create({ source: { url: 'https://origin.example/b.bin' } }, requestId, tokens.admin);
+    assert.equal(mine.statusCode, 201);
+    assert.equal(theirs.statusCode, 201, 'no 409: the key is per caller');
+    assert.notEqual(mine.json<{ id: string }>().id, theirs.json<{ id: string }>().id);
+    const again = await create({ source: { url: 'https://origin.example/a.bin' } }, requestId, tokens.writer);
+    assert.equal(again.json<{ id: string }>().id, mine.json<{ id: string }>().id, 'my retry still replays my answer');
+  });
+
   it('accepts the brief example verbatim and answers 201 with id, status and requestId', async () => {
     const response = await inject({
       method: 'POST',

@@ -47,6 +47,18 @@ export function leaseManagerContract(adapter: string, create: () => Promise<Leas
       assert.ok(tokens[0]! < tokens[1]! && tokens[1]! < tokens[2]!, `tokens ${tokens.join(', ')}`);
     });
 
+    it('grants a token above the floor a caller names, and keeps counting from there', async () => {
+      const key = resource();
+      const first = await leases.acquire(key, 'worker-a', held, { tokenAbove: 41 });
+      assert.equal(first?.fencingToken, 42);
+      await leases.release(first);
+      const second = await leases.acquire(key, 'worker-b', held, { tokenAbove: 3 });
+      assert.equal(second?.fencingToken, 43, 'a lower floor does not lower the counter');
+      await leases.release(second);
+      const third = await leases.acquire(key, 'worker-a', held);
+      assert.equal(third?.fencingToken, 44);
+    });
+
     it('issues a higher token after an expiry, and the stale lease neither renews nor disturbs the new holder', async () => {
       const key = resource();
       const stale = await leases.acquire(key, 'worker-a', short);

@@ -27,6 +27,8 @@ async function rejectsWith(promise: Promise<unknown>, code: ErrorCode, message?:
   });
 }
 
+const withoutVersions = (files: ReadonlyArray<{ path: string; length: number; version?: string }>) => files.map(({ path, length }) => ({ path, length }));
+
 describe('S3 origin against a local S3-compatible server', () => {
   let s3: LocalS3;
   const origins: Origin[] = [];
@@ -55,7 +57,9 @@ describe('S3 origin against a local S3-compatible server', () => {
     const body = bytesOf('single', 100_003);
     await bucketWith('single', { 'models/llama/weights.bin': body, 'models/llama/other.bin': bytesOf('other', 10) });
     const origin = originOf('single', 'models/llama/weights.bin');
-    assert.deepEqual(await origin.describe(), { files: [{ path: 'weights.bin', length: body.length }] });
+    const described = await origin.describe();
+    assert.deepEqual(withoutVersions(described.files), [{ path: 'weights.bin', length: body.length }]);
+    assert.match(described.files[0]!.version ?? '', /^"[0-9a-f]{32}"$/, 'the ETag pins the version');
 
     for (const [offset, length] of [[0, 1], [0, body.length], [65_536, 16_384], [body.length - 1, 1], [99_000, 1_003]] as const) {
       assert.deepEqual(await origin.read(0, offset, length), body.subarray(offset, offset + length), `bytes ${offset}+${length}`);
@@ -104,7 +108,7 @@ describe('S3 origin against a local S3-compatible server', () => {
       'weights_c.bin',
       'ü.txt',
     ];
-    assert.deepEqual(files, expected.map((path) => ({ path, length: objects[`model/${path}` as keyof typeof objects].length })));
+    assert.deepEqual(withoutVersions(files), expected.map((path) => ({ path, length: objects[`model/${path}` as keyof typeof objects].length })));
     for (const [index, { path, length }] of files.entries()) {
       if (length > 0) assert.deepEqual(await origin.read(index, 0, length), objects[`model/${path}` as keyof typeof objects], path);
     }
@@ -112,7 +116,7 @@ describe('S3 origin against a local S3-compatible server', () => {
 
   it('keeps nested keys as folders relative to the prefix', async () => {
     await bucketWith('nested', { 'runs/7/ckpt/a/b/c/d.bin': bytesOf('d', 9), 'runs/7/ckpt/a/e.bin': bytesOf('e', 8), 'runs/7/ckpt/top.bin': bytesOf('t', 7) });
-    assert.deepEqual((await originOf('nested', 'runs/7/ckpt/').describe()).files, [
+    assert.deepEqual(withoutVersions((await originOf('nested', 'runs/7/ckpt/').describe()).files), [
       { path: 'a/b/c/d.bin', length: 9 },
       { path: 'a/e.bin', length: 8 },
       { path: 'top.bin', length: 7 },

@@ -28,6 +28,7 @@ const fullEnv = {
   OTEL_EXPORTER_OTLP_ENDPOINT: 'http://collector:4318/',
   REDIS_URL: 'redis://cache.internal:6379',
   TORRENTEDGE_TRACKER_SECRET: 'ab'.repeat(32),
+  NODE_ENV: 'development',
   TORRENTEDGE_NODE_ID: 'gpu-17',
   TORRENTEDGE_NODE_LABELS: 'zone=eu-1a, rack=r7',
   TORRENTEDGE_CAS_DIR: '/srv/cas',
@@ -37,6 +38,7 @@ const fullEnv = {
   TORRENTEDGE_UPLOAD_LIMIT: '20000000',
   TORRENTEDGE_LEASE_TTL_MS: '5000',
   TORRENTEDGE_PUSH_ROOTS: '/data/models:/srv/builds/',
+  TORRENTEDGE_ARTIFACT_ROOTS: '/srv/models',
   TORRENTEDGE_CAS_HIGH_WATERMARK: '900',
   TORRENTEDGE_CAS_LOW_WATERMARK: '600',
   TORRENTEDGE_WORKER_METRICS_PORT: '9464',
@@ -63,7 +65,8 @@ describe('loadConfig', () => {
       otlpTracesEndpoint: undefined,
       redisUrl: undefined,
       trackerSecret: undefined,
-      worker: { nodeId: hostname(), labels: {}, casDir: resolve(process.cwd(), '.torrentedge', 'cas'), torrentPort: 0, token: undefined, capacityBytes: 2 ** 40, downloadLimitBytes: undefined, uploadLimitBytes: undefined, leaseTtlMs: 15_000, pushRoots: [], casHighWatermarkBytes: undefined, casLowWatermarkBytes: undefined, metricsPort: undefined },
+      development: false,
+      worker: { nodeId: hostname(), labels: {}, casDir: resolve(process.cwd(), '.torrentedge', 'cas'), torrentPort: 0, token: undefined, capacityBytes: 2 ** 40, downloadLimitBytes: undefined, uploadLimitBytes: undefined, leaseTtlMs: 15_000, pushRoots: [], artifactRoots: [resolve(process.cwd(), '.torrentedge', 'artifacts')], casHighWatermarkBytes: undefined, casLowWatermarkBytes: undefined, metricsPort: undefined },
       s3: { endpoint: undefined, region: 'us-east-1', forcePathStyle: false },
     });
     assert.ok(isAbsolute(config.dataDir));
@@ -85,7 +88,8 @@ describe('loadConfig', () => {
       otlpTracesEndpoint: 'http://collector:4318/v1/traces',
       redisUrl: 'redis://cache.internal:6379',
       trackerSecret: Buffer.from('ab'.repeat(32), 'hex'),
-      worker: { nodeId: 'gpu-17', labels: { zone: 'eu-1a', rack: 'r7' }, casDir: '/srv/cas', torrentPort: 6881, token: 'node-token', capacityBytes: 2 ** 40, downloadLimitBytes: 10_000_000, uploadLimitBytes: 20_000_000, leaseTtlMs: 5000, pushRoots: ['/data/models', '/srv/builds'], casHighWatermarkBytes: 900, casLowWatermarkBytes: 600, metricsPort: 9464 },
+      development: true,
+      worker: { nodeId: 'gpu-17', labels: { zone: 'eu-1a', rack: 'r7' }, casDir: '/srv/cas', torrentPort: 6881, token: 'node-token', capacityBytes: 2 ** 40, downloadLimitBytes: 10_000_000, uploadLimitBytes: 20_000_000, leaseTtlMs: 5000, pushRoots: ['/data/models', '/srv/builds'], artifactRoots: ['/srv/models'], casHighWatermarkBytes: 900, casLowWatermarkBytes: 600, metricsPort: 9464 },
       s3: { endpoint: 'http://minio.internal:9000', region: 'eu-west-1', forcePathStyle: false },
     });
   });

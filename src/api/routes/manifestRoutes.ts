@@ -1,5 +1,6 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { FastifyRequest } from 'fastify';
+import { Type } from 'typebox';
 import { TorrentEdgeError } from '../../errors.ts';
 import type { TransferState } from '../../commands/transferDecider.ts';
 import type { AppDeps } from '../appDeps.ts';
@@ -64,10 +65,14 @@ export function manifestRoutes(deps: AppDeps): FastifyPluginAsyncTypebox {
   return async (app) => {
     app.get(
       '/api/transfers/:id/manifest',
-      { config: { scope: 'read' }, schema: { summary: 'The artifact layout, segment hashes and file digests published so far', tags: ['manifest'], params: TransferIdParams, response: { 200: ManifestBody, ...errors } } },
-      async (request) => {
-        const state = await deps.transfers.currentState(request.params.id);
+      { config: { scope: 'read' }, schema: { summary: 'The artifact layout, segment hashes and file digests published so far', tags: ['manifest'], params: TransferIdParams, response: { 200: ManifestBody, 304: Type.Null(), ...errors } } },
+      async (request, reply) => {
+        const { revision, state } = await deps.transfers.currentStream(request.params.id);
         if (state.status === 'none') throw new TorrentEdgeError('TE_ERR_TRANSFER_NOT_FOUND', `transfer ${request.params.id} does not exist`);
+        // Every node polls this while the seed hashes: an unchanged stream costs a 304, not the manifest.
+        const etag = `"${revision}"`;
+        reply.header('etag', etag);
+        if (request.headers['if-none-match'] === etag) return reply.code(304).send(null);
         return manifestView(state);
       },
     );

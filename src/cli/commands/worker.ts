@@ -13,5 +13,12 @@ export async function runWorker(config: Config): Promise<void> {
     await worker.stop();
     await tracing.shutdown();
   });
-  await worker.start();
+  try {
+    await worker.start();
+  } catch (error) {
+    // start() released what it had opened; exiting lets the supervisor restart the worker.
+    logger.error({ err: error }, 'the worker could not start');
+    await tracing.shutdown();
+    process.exit(1);
+  }
 }

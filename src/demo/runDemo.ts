@@ -44,7 +44,18 @@ async function sha256Of(path: string): Promise<string> {
  * CAS and node token), one transfer to all of them, live progress, and a summary that checks
  * every node's copy against the artifact's SHA-256.
  */
-export async function runDemo(options: { nodes: number; sizeBytes: number; json: boolean; timeoutMs?: number }): Promise<DemoSummary> {
+export interface DemoOptions {
+  nodes: number;
+  sizeBytes: number;
+  json: boolean;
+  timeoutMs?: number;
+  /** Extra environment of each worker (e.g. TORRENTEDGE_DOWNLOAD_LIMIT, to watch a slower run). */
+  workerEnv?: Record<string, string>;
+  /** Called once the transfer is created, while it runs (scripts/dashboardScreenshot.ts). */
+  whileRunning?: (run: { apiUrl: string; adminToken: string; transferId: string }) => Promise<void>;
+}
+
+export async function runDemo(options: DemoOptions): Promise<DemoSummary> {
   const work = await mkdtemp(join(tmpdir(), 'torrentedge-demo-'));
   const logger = createLogger({ level: 'warn' });
   const workers: ChildProcess[] = [];
@@ -74,7 +85,7 @@ export async function runDemo(options: { nodes: number; sizeBytes: number; json:
 
     for (const [i, nodeId] of nodeIds.entries()) {
       const child = spawn(process.execPath, [cliPath, 'worker', '--node-id', nodeId, '--data-dir', join(work, nodeId), '--labels', `rack=r${(i % 2) + 1},zone=demo`], {
-        env: { ...process.env, TORRENTEDGE_API_URL: apiUrl, TORRENTEDGE_NODE_TOKEN: nodeTokens[i], TORRENTEDGE_LOG_LEVEL: 'warn', KAFKA_BROKERS: '', REDIS_URL: '', DATABASE_URL: '' },
+        env: { ...process.env, TORRENTEDGE_API_URL: apiUrl, TORRENTEDGE_NODE_TOKEN: nodeTokens[i], TORRENTEDGE_LOG_LEVEL: 'warn', KAFKA_BROKERS: '', REDIS_URL: '', DATABASE_URL: '', ...options.workerEnv },
         stdio: ['ignore', 'ignore', 'inherit'],
       });
       workers.push(child);
@@ -92,6 +103,7 @@ export async function runDemo(options: { nodes: number; sizeBytes: number; json:
     out(`TorrentEdge demo: ${options.nodes} nodes, ${(options.sizeBytes / 2 ** 20).toFixed(0)} MiB from ${origin.url}\n`);
     const started = Date.now();
     const { id } = await call<{ id: string }>('POST', '/api/torrent/create', { source: { url: origin.url }, name: 'checkpoint.bin', autoStart: true });
+    const watcher = options.whileRunning?.({ apiUrl, adminToken, transferId: id });
     let transfer: TransferWithJobs;
     for (;;) {
       transfer = await call<TransferWithJobs>('GET', `/api/transfers/${id}`);
@@ -103,6 +115,7 @@ export async function runDemo(options: { nodes: number; sizeBytes: number; json:
       await delay(200);
     }
     const seconds = (Date.now() - started) / 1000;
+    await watcher;
     const copies = await Promise.all(nodeIds.map((nodeId) => sha256Of(join(work, nodeId, 'artifacts', id, 'checkpoint.bin'))));
     const summary: DemoSummary = {
       nodes: options.nodes,

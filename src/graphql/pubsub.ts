@@ -1,5 +1,5 @@
 import { createRedisEventTarget } from '@graphql-yoga/redis-event-target';
-import { createPubSub, SlidingBuffer, type PubSub } from '@graphql-yoga/subscription';
+import { createPubSub, type PubSub } from '@graphql-yoga/subscription';
 import { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 
@@ -47,9 +47,9 @@ export interface GraphqlPubSubHandle {
   close(): Promise<void>;
 }
 
-// A subscriber that falls behind loses the oldest pushes rather than failing: each push carries
-// the latest read-model state, so only a heatmap delta can go missing (the next query repairs it).
-const buffer = () => new SlidingBuffer(256);
+// No repeaterBuffer: yoga hands the one instance to every subscription's Repeater, so a shared
+// buffer delivered one subscription's pushes to another (a transfer's commits on fleetActivity,
+// seen in a real run). Unbuffered, a slow subscriber slows its own iterator only.
 
 /**
  * In-process by default; with a Redis URL every replica's subscribers see every replica's commits
@@ -57,7 +57,7 @@ const buffer = () => new SlidingBuffer(256);
  */
 export function createGraphqlPubSub(options: { redisUrl: string | undefined }, deps: { logger: Logger }): GraphqlPubSubHandle {
   if (options.redisUrl === undefined) {
-    return { pubsub: createPubSub<GraphqlTopics>({ repeaterBuffer: buffer() }), close: async () => {} };
+    return { pubsub: createPubSub<GraphqlTopics>(), close: async () => {} };
   }
   const publishClient = new Redis(options.redisUrl, { lazyConnect: false, maxRetriesPerRequest: null });
   const subscribeClient = new Redis(options.redisUrl, { lazyConnect: false, maxRetriesPerRequest: null });
@@ -66,7 +66,7 @@ export function createGraphqlPubSub(options: { redisUrl: string | undefined }, d
   }
   const eventTarget = createRedisEventTarget({ publishClient, subscribeClient });
   return {
-    pubsub: createPubSub<GraphqlTopics>({ eventTarget, repeaterBuffer: buffer() }),
+    pubsub: createPubSub<GraphqlTopics>({ eventTarget }),
     async close() {
       await Promise.allSettled([publishClient.quit(), subscribeClient.quit()]);
     },

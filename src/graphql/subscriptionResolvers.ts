@@ -21,6 +21,8 @@ export function untilShutdown<T>(source: AsyncIterable<T>, signal: AbortSignal):
     while (!done) {
       const next = await Promise.race([iterator.next(), stop.then(() => undefined)]);
       if (next === undefined || next.done === true) break;
+      // A source ending under a shutdown may hand over an empty value; it is no event.
+      if (next.value === undefined || next.value === null) continue;
       await push(next.value);
     }
     stop();

@@ -9,6 +9,8 @@ export interface Benchmark {
 
 const benchmarks: Record<string, () => Promise<Benchmark>> = {
   'control-plane': () => import('./controlPlane.ts'),
+  fleet: () => import('./fleet/main.ts'),
+  pair: () => import('./pair.ts'),
   relay: () => import('./relay.ts'),
 };
 

@@ -4,6 +4,7 @@ import type { Logger } from 'pino';
 import { CasChunkStore, ChunkReadCache, verifiedBitfield, type ContentStore } from '../cas/index.ts';
 import { coalesceWireWrites } from './coalesceWireWrites.ts';
 import { createPeerBans } from './peerBans.ts';
+import { preferStartedPieces } from './preferStartedPieces.ts';
 import { createWriteBackpressure } from './writeBackpressure.ts';
 
 /** The private-swarm settings (invariant 9): no DHT, LSD, PEX, UPnP or NAT-PMP, no web seeds, TCP only. */
@@ -54,6 +55,8 @@ export function createTorrentEngine(options: {
   onPieceFailed?: () => void;
   /** Verified pieces waiting to be written, in bytes, before wires stop reading (default 64 MiB). */
   maxPendingWriteBytes?: number;
+  /** Requests a peer may have outstanding with us (BEP 10 reqq; default 128, 2 MiB of blocks). */
+  maxPeerRequests?: number;
 }) {
   const client = new WebTorrent({
     ...privateSwarmOptions,
@@ -75,6 +78,7 @@ export function createTorrentEngine(options: {
   let failedPieces = 0;
   // Shared by every segment: read-ahead of up to 1 MiB per window, 32 MiB in all per engine.
   const readCache = new ChunkReadCache({ maxWindowBytes: 1024 * 1024, maxBytes: 32 * 1024 * 1024 });
+  const maxPeerRequests = options.maxPeerRequests ?? 128;
   const pendingWrites = createWriteBackpressure(options.maxPendingWriteBytes ?? 64 * 1024 * 1024);
 
   const added = new Map<string, Promise<SegmentHandle>>();
@@ -123,7 +127,12 @@ export function createTorrentEngine(options: {
       torrent.on('wire', (wire: Wire) => {
         if (bans.isBanned(wire.peerId)) return wire.destroy();
         holdWhileWritesPending(wire);
-        if (!(process.env.PAIR_EXP ?? '').includes('nocoalesce')) coalesceWireWrites(wire); // EXPERIMENT-TEMP
+        coalesceWireWrites(wire);
+        // Sent in the extended handshake, which goes out after this event. webtorrent keeps a
+        // second of a wire's download speed in requests, unbounded: over loopback that was up to
+        // 195 pieces being assembled at once on the leecher (150 MiB), and as many blocks queued
+        // for sending on the seeder. webtorrent, like other clients, honours the peer's reqq.
+        wire.extendedHandshake.reqq = maxPeerRequests;
         wire.on('piece', (index: number, offset: number, bytes: Uint8Array) => {
           // A block of a piece already held arrived late (endgame, a cancel in flight): not part of any attempt.
           if (torrent.bitfield.get(index)) return;
@@ -154,6 +163,7 @@ export function createTorrentEngine(options: {
         reject(error);
         failDone(error);
       });
+      torrent.once('ready', () => preferStartedPieces(torrent));
       torrent.once('ready', () => resolve({ infoHash: torrent.infoHash, done, peers: () => torrent.numPeers, addPeer: (address) => void torrent.addPeer(address) }));
     });
   }
@@ -181,6 +191,14 @@ export function createTorrentEngine(options: {
       added.delete(infoHash);
       if ((await client.get(infoHash)) === null) return;
       await new Promise<void>((resolve) => client.remove(infoHash, { destroyStore: false }, () => resolve()));
+    },
+    /**
+     * What a download holds in memory now: blocks of pieces being assembled, and verified pieces
+     * waiting for the CAS (bounded by maxPendingWriteBytes). For memory accounting (bench pair).
+     */
+    inFlight: () => {
+      const assembling = bans.assembling();
+      return { assemblingPieces: assembling.pieces, assemblingBytes: assembling.bytes, pendingWriteBytes: pendingWrites.pendingBytes() };
     },
     /** Bytes served to and fetched from peers, since start. */
     totals: () => ({ uploaded: client.torrents.reduce((sum, t) => sum + t.uploaded, 0), downloaded: client.torrents.reduce((sum, t) => sum + t.downloaded, 0) }),

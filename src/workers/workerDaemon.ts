@@ -150,7 +150,7 @@ export function createWorkerDaemon(config: Config, deps: { logger: Logger }, opt
     state = 'running';
     directives = await startDirectiveListener(config, { logger }, () => void pollJobs());
     await pollJobs();
-    logger.info({ workerId, casDir: config.worker.casDir, torrentPort: engine.port }, 'worker running');
+    logger.info({ workerId, casDir: config.worker.casDir, torrentPort: engine.port, metricsPort: metricsServer?.port }, 'worker running');
   }
 
   /** Drain: stop taking jobs, stop running ones (their leases are released), close the engine. */

@@ -181,7 +181,8 @@ describe('data plane end to end: worker processes on loopback (PostgreSQL, Redis
       60_000,
     );
     await workers.get('edge-c')!.kill();
-    workers.set('edge-c', await startWorker('edge-c'));
+    const replacement = await startWorker('edge-c', { TORRENTEDGE_WORKER_METRICS_PORT: '0' });
+    workers.set('edge-c', replacement);
 
     const finished = await waitFor(
       'the replacement to complete the job',
@@ -192,7 +193,12 @@ describe('data plane end to end: worker processes on loopback (PostgreSQL, Redis
       120_000,
     );
     assert.ok(finished.highestFencingToken > partway.highestFencingToken, `token ${finished.highestFencingToken} after ${partway.highestFencingToken}`);
-    assert.ok(finished.bytes.cas > 0, 'the replacement resumed from the chunks verified before the kill');
+    // What the replacement itself fetched: the chunks verified before the kill came from its CAS.
+    const metricsPort = Number(/"metricsPort":(\d+)/.exec(replacement.output())?.[1]);
+    const metrics = await (await fetch(`http://127.0.0.1:${metricsPort}/metrics`)).text();
+    const bytesFrom = (source: string) => Number(new RegExp(`torrentedge_worker_bytes_total\\{source="${source}"\\} (\\d+)`).exec(metrics)?.[1] ?? 0);
+    assert.ok(bytesFrom('cas') >= partway.chunksVerified * mib, `the replacement found ${bytesFrom('cas')} bytes in its CAS`);
+    assert.ok(bytesFrom('peer') <= size - bytesFrom('cas'), `the replacement fetched ${bytesFrom('peer')} bytes from peers, not the chunks it had`);
     assert.equal(await sha256Of(path('edge-c')), sha256);
 
     const stale = await api<{ error: { code: string } }>('POST', `/api/jobs/${transferId}/edge-c/chunks`, nodeTokens['edge-c'], {

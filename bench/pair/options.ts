@@ -43,7 +43,8 @@ options:
                   three times in all (default 0.2)
   --cpu-prof DIR  run the TorrentEdge children with node --cpu-prof, profiles into DIR
   --engine K=V    a createTorrentEngine option for both TorrentEdge children, to measure a
-                  setting: maxPeerRequests=N, maxPendingWriteBytes=SIZE (repeatable)
+                  setting: maxPeerRequests=N, maxPendingWriteBytes=SIZE,
+                  maxPiecesInFlightBytes=SIZE (repeatable)
   --node-arg ARG  an extra node flag for the TorrentEdge children, e.g. --node-arg=--trace-gc
                   (repeatable; for experiments)
   --no-baseline   measure only TorrentEdge (no ratios)
@@ -100,7 +101,8 @@ function parseEngineTuning(settings: readonly string[]): EngineTuning {
     const [key, value = ''] = setting.split('=', 2) as [string, string?];
     if (key === 'maxPeerRequests') tuning.maxPeerRequests = positive('engine maxPeerRequests', value, 0, true);
     else if (key === 'maxPendingWriteBytes') tuning.maxPendingWriteBytes = parseSize(value);
-    else throw new Error(`--engine takes maxPeerRequests=N or maxPendingWriteBytes=SIZE, not "${setting}"`);
+    else if (key === 'maxPiecesInFlightBytes') tuning.maxPiecesInFlightBytes = parseSize(value);
+    else throw new Error(`--engine takes maxPeerRequests=N, maxPendingWriteBytes=SIZE or maxPiecesInFlightBytes=SIZE, not "${setting}"`);
   }
   return tuning;
 }

@@ -55,6 +55,7 @@ export interface LeecherMemory {
 export interface EngineTuning {
   maxPeerRequests?: number;
   maxPendingWriteBytes?: number;
+  maxPiecesInFlightBytes?: number;
 }
 
 export type SeederCalls = CommonCalls & {

@@ -4,7 +4,8 @@ import type { Logger } from 'pino';
 import { CasChunkStore, ChunkReadCache, verifiedBitfield, type ContentStore } from '../cas/index.ts';
 import { coalesceWireWrites } from './coalesceWireWrites.ts';
 import { createPeerBans } from './peerBans.ts';
-import { preferStartedPieces } from './preferStartedPieces.ts';
+import { splitAtMessageEnd } from './splitAtMessageEnd.ts';
+import { createPieceBudget, pickStartedPiecesFirst } from './pieceSelection.ts';
 import { createWriteBackpressure } from './writeBackpressure.ts';
 
 /** The private-swarm settings (invariant 9): no DHT, LSD, PEX, UPnP or NAT-PMP, no web seeds, TCP only. */
@@ -55,6 +56,8 @@ export function createTorrentEngine(options: {
   onPieceFailed?: () => void;
   /** Verified pieces waiting to be written, in bytes, before wires stop reading (default 64 MiB). */
   maxPendingWriteBytes?: number;
+  /** Bytes of pieces started and not yet stored, across segments, before no new piece starts (default 256 MiB). */
+  maxPiecesInFlightBytes?: number;
   /** Requests a peer may have outstanding with us (BEP 10 reqq; default 128, 2 MiB of blocks). */
   maxPeerRequests?: number;
 }) {
@@ -79,6 +82,7 @@ export function createTorrentEngine(options: {
   // Shared by every segment: read-ahead of up to 1 MiB per window, 32 MiB in all per engine.
   const readCache = new ChunkReadCache({ maxWindowBytes: 1024 * 1024, maxBytes: 32 * 1024 * 1024 });
   const maxPeerRequests = options.maxPeerRequests ?? 128;
+  const pieceBudget = createPieceBudget(options.maxPiecesInFlightBytes ?? 256 * 1024 * 1024);
   const pendingWrites = createWriteBackpressure(options.maxPendingWriteBytes ?? 64 * 1024 * 1024);
 
   const added = new Map<string, Promise<SegmentHandle>>();
@@ -126,6 +130,9 @@ export function createTorrentEngine(options: {
       };
       torrent.on('wire', (wire: Wire) => {
         if (bans.isBanned(wire.peerId)) return wire.destroy();
+        // Its started pieces stop counting against the budget: segments held back may start one.
+        wire.once('close', () => pieceBudget.wake());
+        splitAtMessageEnd(wire);
         holdWhileWritesPending(wire);
         coalesceWireWrites(wire);
         // Sent in the extended handshake, which goes out after this event. webtorrent keeps a
@@ -141,6 +148,7 @@ export function createTorrentEngine(options: {
         });
       });
       torrent.on('verified', (index: number) => {
+        pieceBudget.wake();
         const suspects = bans.pieceVerified(torrent.infoHash, index);
         if (suspects.length === 0) return;
         options.cas.readChunk(segment.pieceSha256[index]!).then(
@@ -152,6 +160,7 @@ export function createTorrentEngine(options: {
         const failed = /^Piece (\d+) failed verification/.exec(warning.message);
         if (failed === null) return logger.debug({ warning: warning.message }, 'torrent warning');
         failedPieces++;
+        pieceBudget.wake();
         options.onPieceFailed?.();
         hangUp(bans.pieceFailed(torrent.infoHash, Number(failed[1])));
       });
@@ -163,7 +172,8 @@ export function createTorrentEngine(options: {
         reject(error);
         failDone(error);
       });
-      torrent.once('ready', () => preferStartedPieces(torrent));
+      pieceBudget.track(torrent);
+      torrent.once('ready', () => pickStartedPiecesFirst(torrent, pieceBudget));
       torrent.once('ready', () => resolve({ infoHash: torrent.infoHash, done, peers: () => torrent.numPeers, addPeer: (address) => void torrent.addPeer(address) }));
     });
   }

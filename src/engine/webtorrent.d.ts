@@ -8,6 +8,9 @@ declare module 'webtorrent' {
     destroy(): void;
     /** streamx's Writable hook, which bittorrent-protocol implements: the engine wraps it for backpressure. */
     _write: (data: Uint8Array, cb: (error?: Error | null) => void) => void;
+    /** Bytes received and not parsed yet, and how many the parser waits for (bittorrent-protocol internals). */
+    _bufferSize: number;
+    _parserSize: number;
     /** Sent to the peer in the BEP 10 extended handshake, after the 'wire' event. */
     extendedHandshake: Record<string, unknown>;
     /** bittorrent-protocol's single path for outgoing messages: the engine wraps it to batch them. */
@@ -26,6 +29,9 @@ declare module 'webtorrent' {
     /** One entry per piece (null once verified); only its length is used. */
     pieces: unknown[];
     bitfield: { get(index: number): boolean };
+    destroyed: boolean;
+    /** Asks every wire for more requests (internal; the engine calls it to wake a segment it held back). */
+    _update(): void;
     /** The rarest-first picker (set once the torrent has its metadata): the engine wraps it. */
     _rarityMap?: { getRarestPiece: (filter?: (index: number) => boolean) => number } | null;
     files: Array<{ path: string; length: number; offset: number }>;

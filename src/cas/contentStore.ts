@@ -4,13 +4,14 @@ import { createTempFile, discardTempFile, fsyncDirectory, publishTempFile, remov
 import { ChunkDigestMismatchError, ChunkNotFoundError } from './casErrors.ts';
 import { casLayout, chunkPath, fanOutNames, objectPath, type CasLayout } from './casLayout.ts';
 import type { CasMetrics, CasStats } from './casMetrics.ts';
-import { assertSha256Hex, sha256Hex } from './digest.ts';
+import { assertSha256Hex } from './digest.ts';
 import { fileSize, touch } from './fileStats.ts';
 import { garbageCollect, type GarbageCollectOptions, type GarbageCollectResult } from './garbageCollect.ts';
 import { materialize, type MaterializeRequest, type MaterializedFile } from './materialize.ts';
 import { readPin, removePin, writePin, type PinRefs } from './pins.ts';
 import { fenceOf, raiseFence } from './fences.ts';
 import { openChunk, readExactly } from './readRange.ts';
+import { VerifiedChunk } from './verifiedChunk.ts';
 
 export type PutChunkOutcome = 'stored' | 'present';
 
@@ -86,12 +87,21 @@ export class ContentStore {
 
   /** Verifies `bytes` against `sha256` before anything touches the disk; a mismatch stores nothing. */
   async putChunk(sha256: string, bytes: Uint8Array): Promise<PutChunkOutcome> {
-    assertSha256Hex(sha256);
-    const actual = sha256Hex(bytes);
-    if (actual !== sha256) {
-      this.countVerifyFailure('chunk');
-      throw new ChunkDigestMismatchError(sha256, actual);
-    }
+    return this.putVerifiedChunk(this.verifyChunk(sha256, bytes));
+  }
+
+  /** Hashes `bytes`: the chunk to store, or a ChunkDigestMismatchError (counted as a verify failure). */
+  verifyChunk(sha256: string, bytes: Uint8Array): VerifiedChunk {
+    const verified = VerifiedChunk.check(sha256, bytes);
+    if ('chunk' in verified) return verified.chunk;
+    this.countVerifyFailure('chunk');
+    throw new ChunkDigestMismatchError(sha256, verified.actual);
+  }
+
+  /** Stores a chunk whose digest was checked by verifyChunk (or VerifiedChunk.check), without hashing it again. */
+  async putVerifiedChunk(chunk: VerifiedChunk): Promise<PutChunkOutcome> {
+    if (!(chunk instanceof VerifiedChunk)) throw new TypeError('putVerifiedChunk takes a VerifiedChunk');
+    const { sha256, bytes } = chunk;
     const pending = this.#inFlight.get(sha256);
     if (pending !== undefined) {
       await pending;

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import WebTorrent, { type Wire } from 'webtorrent';
 import type { Logger } from 'pino';
-import { CasChunkStore, ChunkReadCache, verifiedBitfield, type ContentStore } from '../cas/index.ts';
+import { CasChunkStore, ChunkDigestMismatchError, ChunkReadCache, PieceVerifier, sha256Hex, verifiedBitfield, type ContentStore } from '../cas/index.ts';
 import { coalesceWireWrites } from './coalesceWireWrites.ts';
 import { createPeerBans } from './peerBans.ts';
 import { splitAtMessageEnd } from './splitAtMessageEnd.ts';
@@ -100,10 +100,19 @@ export function createTorrentEngine(options: {
   async function startSegment(segment: AddSegmentOptions): Promise<SegmentHandle> {
     const bitfield = await verifiedBitfield(options.cas, segment.pieceSha256);
     const complete = segment.pieceSha256.every((_, i) => (bitfield[i >>> 3]! & (0x80 >>> (i & 7))) !== 0);
+    const verifier = new PieceVerifier(options.cas, segment.pieceSha256);
     return new Promise((resolve, reject) => {
       const torrent = client.add(segment.torrentFile, {
         store: CasChunkStore,
-        storeOpts: { cas: options.cas, pieceSha256: segment.pieceSha256, readCache, pendingWrites, onStored: (index: number) => segment.onPieceStored?.(index) },
+        storeOpts: { cas: options.cas, pieceSha256: segment.pieceSha256, readCache, pendingWrites, verifier, onStored: (index: number) => segment.onPieceStored?.(index) },
+        // The manifest's SHA-256 is the check (invariant 7): webtorrent's SHA-1 would hash every piece a second time.
+        verifyPiece: (index: number, buf: Uint8Array) => {
+          if (verifier.verify(index, buf)) return true;
+          // Bytes the torrent vouches for (SHA-1) that the manifest does not: the two disagree and no
+          // peer can do better, so the segment fails; asking again would ban honest peers one by one.
+          if (sha1Hex(buf) === torrent._hashes?.[index]) torrent._destroy(new ChunkDigestMismatchError(segment.pieceSha256[index]!, sha256Hex(buf)));
+          return false;
+        },
         // A complete segment is seeded as is; a partial one starts from what the CAS holds.
         ...(complete ? { skipVerify: true } : { bitfield }),
         private: true,

@@ -32,6 +32,10 @@ declare module 'webtorrent' {
     destroyed: boolean;
     /** Asks every wire for more requests (internal; the engine calls it to wake a segment it held back). */
     _update(): void;
+    /** The info dictionary's SHA-1 per piece, hex (internal; set once the torrent has its metadata). */
+    _hashes?: readonly string[];
+    /** Destroys the torrent and emits 'error' with `error` (internal; what webtorrent does when a put fails). */
+    _destroy(error: Error): void;
     /** The rarest-first picker (set once the torrent has its metadata): the engine wraps it. */
     _rarityMap?: { getRarestPiece: (filter?: (index: number) => boolean) => number } | null;
     files: Array<{ path: string; length: number; offset: number }>;
@@ -50,7 +54,8 @@ declare module 'webtorrent' {
     path?: string;
     storeCacheSlots?: number;
     strategy?: 'rarest' | 'sequential';
-    storeOpts?: Record<string, unknown>;
+    /** Checks an assembled piece instead of its SHA-1; added by patches/webtorrent+3.0.21.patch. */
+    verifyPiece?: (index: number, buf: Uint8Array) => boolean | Promise<boolean>;
   }
 
   export default class WebTorrent extends EventEmitter {

@@ -6,9 +6,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { ChunkDigestMismatchError, ChunkNotFoundError } from '../../src/cas/casErrors.ts';
-import { CasChunkStore, type ChunkGetOptions } from '../../src/cas/casChunkStore.ts';
+import { CasChunkStore, PieceVerifier, type ChunkGetOptions } from '../../src/cas/casChunkStore.ts';
 import { ContentStore, type PutChunkOutcome } from '../../src/cas/contentStore.ts';
 import { verifiedBitfield } from '../../src/cas/verifiedBitfield.ts';
+import { VerifiedChunk } from '../../src/cas/verifiedChunk.ts';
 
 const sha256 = (bytes: Uint8Array): string => createHash('sha256').update(bytes).digest('hex');
 
@@ -48,6 +49,36 @@ describe('CasChunkStore', () => {
     assert.deepEqual(await get(0, { offset: 10 }), pieces[0]!.subarray(10));
     await put(0, pieces[0]!);
     assert.deepEqual(stored.at(-1), [0, 'present']);
+  });
+
+  it("a PieceVerifier checks assembled pieces against the manifest's SHA-256 and hands the good ones to put", async () => {
+    const fresh = await ContentStore.open(join(base, 'verifier'));
+    const verifier = new PieceVerifier(fresh, pieceSha256);
+    const stored: number[] = [];
+    const { put } = promised(new CasChunkStore(16, { cas: fresh, pieceSha256, verifier, onStored: (index) => stored.push(index) }));
+    assert.equal(verifier.verify(1, Buffer.alloc(16, 7)), false, 'bytes of another piece');
+    assert.equal(verifier.verify(9, pieces[0]!), false, 'a piece the segment does not have');
+    assert.equal(fresh.stats().verifyFailures, 1, 'the mismatch is counted; an unknown index names no digest to compare');
+    const piece = Buffer.from(pieces[1]!);
+    assert.equal(verifier.verify(1, piece), true);
+    assert.ok(verifier.take(piece) instanceof VerifiedChunk);
+    assert.equal(verifier.take(piece), undefined, 'a checked chunk is handed out once');
+    assert.equal(verifier.verify(1, piece), true);
+    await put(1, piece);
+    assert.deepEqual(stored, [1]);
+    assert.equal(await fresh.hasChunk(pieceSha256[1]!), true);
+    // A buffer checked for piece 1 and put as piece 2 is hashed by put, and refused.
+    assert.equal(verifier.verify(1, piece), true);
+    await assert.rejects(put(2, piece), ChunkDigestMismatchError);
+    assert.equal(await fresh.hasChunk(pieceSha256[2]!), false);
+  });
+
+  it('a VerifiedChunk cannot be made or faked without the hash', async () => {
+    const Forged = VerifiedChunk as unknown as new (token: symbol, sha256: string, bytes: Uint8Array) => VerifiedChunk;
+    assert.throws(() => new Forged(Symbol('checked'), pieceSha256[0]!, Buffer.alloc(16, 9)), TypeError);
+    const lookalike = { sha256: pieceSha256[0]!, bytes: Buffer.alloc(16, 9) } as unknown as VerifiedChunk;
+    await assert.rejects(cas.putVerifiedChunk(lookalike), TypeError);
+    assert.deepEqual(VerifiedChunk.check(pieceSha256[0]!, Buffer.alloc(16, 9)), { actual: sha256(Buffer.alloc(16, 9)) });
   });
 
   it('get with a callback in place of opts', async () => {

@@ -46,7 +46,7 @@ async function measure(options: PairBenchOptions, signal: AbortSignal, cleanup: 
 
   started = performance.now();
   const seederRoot = join(scratch, 'seeder-cas');
-  const { layout, segments } = await fillSeederStore(artifact, seederRoot, size);
+  const { layout, segments } = await fillSeederStore(artifact, seederRoot, size, options.pieceLength);
   if (!options.baseline) await rm(artifact);
   log(`seeder store filled in ${seconds(started)}: ${layout.pieceCount} pieces of ${layout.pieceLength} B in ${segments.length} segments`);
   signal.throwIfAborted();

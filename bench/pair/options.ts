@@ -6,6 +6,8 @@ import type { EngineTuning } from './roleProtocol.ts';
 export interface PairBenchOptions {
   /** Artifact bytes. */
   size: number;
+  /** A piece length forced on the layout (a power of two), to see a big artifact's pieces at a small size. */
+  pieceLength: number | undefined;
   /** Where the artifact, the two stores and the baseline's output go (a fresh folder below it). */
   dir: string;
   /** When set, both TorrentEdge children run with --cpu-prof and write their profiles here. */
@@ -33,6 +35,9 @@ process streaming the file over plain HTTP to another that hashes it with SHA-25
 
 options:
   --size N        artifact size, bytes or with a unit: 512MiB, 1GiB, 4GiB (default 1GiB)
+  --piece-length N
+                  force this piece length (a power of two from 16KiB to 64MiB) instead of the
+                  one the artifact's size gives: e.g. 16 GiB's 32MiB pieces at --size 2GiB
   --dir PATH      scratch folder for the data (default the OS temp folder); needs three times
                   the size free (twice with --no-baseline); everything written there is removed at the end
   --rounds N      rounds of one baseline and one TorrentEdge transfer each, fresh processes
@@ -70,6 +75,7 @@ export function parseOptions(args: string[], _env: NodeJS.ProcessEnv): PairBench
     allowPositionals: false,
     options: {
       size: { type: 'string', default: '1GiB' },
+      'piece-length': { type: 'string' },
       dir: { type: 'string' },
       rounds: { type: 'string' },
       'max-other-load': { type: 'string' },
@@ -83,6 +89,7 @@ export function parseOptions(args: string[], _env: NodeJS.ProcessEnv): PairBench
   });
   return {
     size: parseSize(values.size),
+    pieceLength: values['piece-length'] === undefined ? undefined : parsePieceLength(values['piece-length']),
     dir: values.dir ?? tmpdir(),
     rounds: positive('rounds', values.rounds, 3, true),
     maxOtherLoad: positive('max-other-load', values['max-other-load'], 0.2, false),
@@ -93,6 +100,12 @@ export function parseOptions(args: string[], _env: NodeJS.ProcessEnv): PairBench
     json: values.json,
     help: values.help,
   };
+}
+
+function parsePieceLength(value: string): number {
+  const bytes = parseSize(value);
+  if ((bytes & (bytes - 1)) !== 0 || bytes < 16 * 1024 || bytes > 64 * 1024 * 1024) throw new Error(`--piece-length must be a power of two from 16KiB to 64MiB, not "${value}"`);
+  return bytes;
 }
 
 function parseEngineTuning(settings: readonly string[]): EngineTuning {

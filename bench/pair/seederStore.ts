@@ -11,8 +11,8 @@ export type PieceLayout = ReturnType<typeof planPieceLayout>;
  * layout, each piece SHA-256'd and SHA-1'd and put into the seeder's store, and one segment
  * torrent per `segmentPieces` pieces.
  */
-export async function fillSeederStore(artifactPath: string, casRoot: string, size: number): Promise<{ layout: PieceLayout; segments: SegmentSpec[] }> {
-  const layout = planPieceLayout(size);
+export async function fillSeederStore(artifactPath: string, casRoot: string, size: number, pieceLength?: number): Promise<{ layout: PieceLayout; segments: SegmentSpec[] }> {
+  const layout = planPieceLayout(size, pieceLength === undefined ? {} : { minPieceLength: pieceLength, maxPieceLength: pieceLength });
   const cas = await ContentStore.open(casRoot);
   const file = await open(artifactPath, 'r');
   const segments: SegmentSpec[] = [];

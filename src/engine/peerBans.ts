@@ -114,19 +114,6 @@ export function createPeerBans(options: { maxStrikes: number; onBanned?: (peerId
     blocksLied(peerIds: Iterable<string>): string[] {
       return strike(peerIds);
     },
-    /** Pieces being assembled (some blocks in, not yet whole) and the bytes received for them. */
-    assembling(): { pieces: number; bytes: number } {
-      let pieces = 0;
-      let bytes = 0;
-      for (const byPiece of attempts.values()) {
-        for (const attempt of byPiece.values()) {
-          if (attempt.sealed) continue;
-          pieces++;
-          bytes += attempt.received;
-        }
-      }
-      return { pieces, bytes };
-    },
     forget(infoHash: string): void {
       attempts.delete(infoHash);
       suspects.delete(infoHash);

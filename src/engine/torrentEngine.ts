@@ -153,7 +153,10 @@ export function createTorrentEngine(options: {
           // A block of a piece already held arrived late (endgame, a cancel in flight): not part of any attempt.
           if (torrent.bitfield.get(index)) return;
           const pieceLength = index === torrent.pieces.length - 1 ? torrent.lastPieceLength : torrent.pieceLength;
-          bans.blockReceived(torrent.infoHash, index, { offset, peerId: wire.peerId, bytes }, pieceLength);
+          // The block as the piece holds it (patches/torrent-piece): keeping `bytes` would keep the
+          // whole socket read it came in alive until the piece completes.
+          const held = (torrent.pieces[index] as AssemblingPiece | null | undefined)?._buffer?.[offset / blockLength];
+          bans.blockReceived(torrent.infoHash, index, { offset, peerId: wire.peerId, bytes: held ?? bytes }, pieceLength);
         });
       });
       torrent.on('verified', (index: number) => {
@@ -216,7 +219,7 @@ export function createTorrentEngine(options: {
      * waiting for the CAS (bounded by maxPendingWriteBytes). For memory accounting (bench pair).
      */
     inFlight: () => {
-      const assembling = bans.assembling();
+      const assembling = pieceBudget.inFlight();
       return { assemblingPieces: assembling.pieces, assemblingBytes: assembling.bytes, pendingWriteBytes: pendingWrites.pendingBytes() };
     },
     /** Bytes served to and fetched from peers, since start. */
@@ -225,6 +228,14 @@ export function createTorrentEngine(options: {
       await new Promise<void>((resolve) => client.destroy(() => resolve()));
     },
   };
+}
+
+/** BitTorrent's block: the unit webtorrent requests. */
+const blockLength = 16 * 1024;
+
+/** What the engine reads of torrent-piece's Piece: the blocks received so far, until it is flushed. */
+interface AssemblingPiece {
+  _buffer: (Uint8Array | undefined)[] | null;
 }
 
 function sha1Hex(bytes: Uint8Array): string {

@@ -17,6 +17,8 @@ export interface FleetOptions {
   /** Per system; undefined means 2·N·T_lb + 60 s (enough for N direct pulls). */
   timeoutSeconds: number | undefined;
   plotPath: string | undefined;
+  /** The PostgreSQL server the TorrentEdge control plane gets a fresh database on; undefined runs it on the embedded PGlite. */
+  databaseServerUrl: string | undefined;
   json: boolean;
   help: boolean;
 }
@@ -40,12 +42,16 @@ options:
   --rack-mbit R      each rack uplink's rate each way, Mbit/s (default unshaped)
   --systems LIST     comma-separated subset of ${systemNames.join(',')} (default all)
   --timeout S        seconds per system before it counts as failed (default 2·N·T_lb + 60)
+  --database URL     the PostgreSQL server TorrentEdge's control plane runs on, in a database of
+                     its own dropped at the end (default $BENCH_DATABASE_URL or
+                     postgres://postgres@127.0.0.1:5432/postgres); "embedded" runs it on PGlite
+                     in the harness process, as \`npm start\` does
   --plot PATH        write the CDF of node completion times as SVG (default docs/fleet-cdf.svg;
                      --plot none to skip)
   --json             print one JSON object instead of the table
   --help             this text`;
 
-export function parseOptions(args: string[], _env: NodeJS.ProcessEnv): FleetOptions {
+export function parseOptions(args: string[], env: NodeJS.ProcessEnv): FleetOptions {
   const { values } = parseArgs({
     args,
     strict: true,
@@ -59,6 +65,7 @@ export function parseOptions(args: string[], _env: NodeJS.ProcessEnv): FleetOpti
       systems: { type: 'string' },
       timeout: { type: 'string' },
       plot: { type: 'string' },
+      database: { type: 'string' },
       json: { type: 'boolean', default: false },
       help: { type: 'boolean', default: false },
     },
@@ -80,7 +87,14 @@ export function parseOptions(args: string[], _env: NodeJS.ProcessEnv): FleetOpti
     systems: systems as SystemName[],
     timeoutSeconds: values.timeout === undefined ? undefined : positive('timeout', values.timeout, 1, false),
     plotPath: values.plot === 'none' ? undefined : (values.plot ?? 'docs/fleet-cdf.svg'),
+    databaseServerUrl: databaseServer(values.database ?? env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres'),
     json: values.json,
     help: values.help,
   };
+}
+
+function databaseServer(value: string): string | undefined {
+  if (value === 'embedded') return undefined;
+  if (!/^postgres(ql)?:\/\//.test(value)) throw new Error(`--database takes a postgres:// URL or "embedded", not "${value}"`);
+  return value;
 }

@@ -16,6 +16,8 @@ export interface FleetContext {
   origin: { url: string; pid: number; servedBytes(): Promise<number> };
   /** This system's scratch folder (removed after the system ran). */
   workDir: string;
+  /** The PostgreSQL server for TorrentEdge's control plane (a database per run); undefined for the embedded PGlite. */
+  databaseServerUrl: string | undefined;
   log: (message: string) => void;
 }
 

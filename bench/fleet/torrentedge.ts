@@ -4,6 +4,7 @@ import { join, resolve } from 'node:path';
 import { loadConfig } from '../../src/config.ts';
 import { createLogger } from '../../src/observability/logger.ts';
 import { createControlPlane } from '../../src/runtime/controlPlane.ts';
+import { createBenchDatabase } from '../controlPlane/benchDatabase.ts';
 import { spawnInNamespace, stopChild, stderrOf } from './shell.ts';
 import { pause, type FleetSystem } from './system.ts';
 
@@ -16,9 +17,10 @@ interface TransferJobs {
 }
 
 /**
- * TorrentEdge as a user runs it: the control plane on embedded defaults on the host side (bound
- * to the spine bridge's address, so the tracker's announce URLs point there), one worker per node
- * namespace with its own data folder, token and rack label, one transfer from the HTTP origin.
+ * TorrentEdge as a user runs it: the control plane on the host side (bound to the spine bridge's
+ * address, so the tracker's announce URLs point there) on PostgreSQL, or on the embedded PGlite
+ * with --database embedded; one worker per node namespace with its own data folder, token and
+ * rack label; one transfer from the HTTP origin.
  */
 export const torrentedge: FleetSystem = {
   async prepare(context, cleanup) {
@@ -30,7 +32,18 @@ export const torrentedge: FleetSystem = {
     const entries = [{ subject: 'admin', scopes: ['admin'], token: admin }, ...nodeIds.map((id, i) => ({ subject: `node:${id}`, scopes: ['node'], token: nodeTokens[i] }))];
     await writeFile(tokensFile, JSON.stringify(entries), { mode: 0o600 });
 
-    const config = loadConfig({}, { port: '0', host: network.apiAddress, 'data-dir': join(workDir, 'control-plane'), 'tokens-file': tokensFile, 'log-level': 'warn' });
+    // PGlite is PostgreSQL in WebAssembly on the harness's thread: at 8 nodes it took about 40% of
+    // the machine's two cores, which the workers then did not have.
+    const database = context.databaseServerUrl === undefined ? undefined : await createBenchDatabase(context.databaseServerUrl);
+    if (database !== undefined) cleanup.push(`drop the database ${database.name}`, () => database.drop(), 20_000);
+    const config = loadConfig({}, {
+      port: '0',
+      host: network.apiAddress,
+      'data-dir': join(workDir, 'control-plane'),
+      'tokens-file': tokensFile,
+      'log-level': 'warn',
+      ...(database === undefined ? {} : { 'database-url': database.url }),
+    });
     const plane = await createControlPlane(config, { logger: createLogger({ level: 'warn' }) }, { projector: true, relay: true });
     cleanup.push('stop the control plane', () => plane.stop(), 10_000);
     const apiUrl = await plane.listen();
@@ -69,7 +82,17 @@ export const torrentedge: FleetSystem = {
         ({ id: transferId } = await call<{ id: string }>('POST', '/api/torrent/create', { source: { url: context.origin.url }, name: artifact.name, autoStart: true }));
         let transfer: TransferJobs;
         for (;;) {
-          transfer = await call<TransferJobs>('GET', `/api/transfers/${transferId}`);
+          // Read models are eventually consistent: a transfer just created may not be projected yet (404).
+          const answer = await call<TransferJobs>('GET', `/api/transfers/${transferId}`).catch((error: unknown) => {
+            if (error instanceof Error && error.message.includes(': 404 ') && performance.now() < deadline) return undefined;
+            throw error;
+          });
+          if (answer === undefined) {
+            signal.throwIfAborted();
+            await pause(100, signal);
+            continue;
+          }
+          transfer = answer;
           const done = transfer.jobs.length === nodeIds.length && transfer.jobs.every((job) => job.state === 'completed');
           if (done || transfer.status === 'failed' || transfer.jobs.some((job) => job.state === 'failed')) break;
           if (performance.now() > deadline || signal.aborted) break;

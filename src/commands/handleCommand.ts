@@ -7,7 +7,7 @@ import type { CommandContext } from '../events/metadata.ts';
 import type { Context } from '@opentelemetry/api';
 import { contextFrom, inSpan, SpanKind, traceHeadersOf } from '../observability/tracing.ts';
 import { isRejection, type Decider } from './decider.ts';
-import { loadStreamState, type StreamState, type StreamStateCache } from './streamStateCache.ts';
+import { loadStreamState, rememberStreamState, type StreamState, type StreamStateCache } from './streamStateCache.ts';
 
 export interface CommandDeps {
   eventLog: EventLog;
@@ -116,7 +116,7 @@ async function runCommand<C extends { type: string }, S, E extends DomainEvent, 
           observe('duplicate');
           return { state: next, result: appended.result as R, appended: [], duplicate: true };
         }
-        deps.cache?.set(streamId, { revision: appended.streamRevision, state: next, confirmedAt: Date.now() });
+        rememberStreamState(deps.cache, streamId, { revision: appended.streamRevision, state: next, confirmedAt: Date.now() });
         observe('appended');
         deps.onAppended?.(decision);
         return { state: next, result, appended: decision, duplicate: false };

@@ -26,6 +26,18 @@ export function createStreamStateCache(maxStreams = 20_000): StreamStateCache {
 }
 
 /**
+ * Caches `loaded` unless a newer revision is cached already. A read that began before an append
+ * can finish after the command cached the appended state; storing the read then put the older
+ * state back, and a reader within maxStalenessMs saw the stream without the event just appended
+ * (bench fleet: a seed's GET of the segment it had just published was a 404).
+ */
+export function rememberStreamState<S>(cache: StreamStateCache | undefined, streamId: string, loaded: StreamState<S>): void {
+  const known = cache?.get(streamId);
+  if (known !== undefined && known.revision > loaded.revision) return;
+  cache?.set(streamId, known !== undefined && known.revision === loaded.revision ? { ...loaded, confirmedAt: Math.max(known.confirmedAt, loaded.confirmedAt) } : loaded);
+}
+
+/**
  * The stream's current state: the cached one with any newer events folded in, or a full read.
  * With `maxStalenessMs`, a cached state confirmed that recently is returned without a read: for
  * context that a command only consults (a job command reading its transfer), where a decision on
@@ -46,6 +58,6 @@ export async function loadStreamState<S, E extends DomainEvent>(
   const newer = toDomainEvents(events) as E[];
   const state = known === undefined ? fold(evolver, newer) : newer.reduce((current, event) => evolver.evolve(current, event), known.state);
   const loaded = { revision, state, confirmedAt: now };
-  cache?.set(streamId, loaded);
+  rememberStreamState(cache, streamId, loaded);
   return loaded;
 }

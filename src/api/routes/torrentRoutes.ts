@@ -36,8 +36,8 @@ export function torrentRoutes(deps: AppDeps): FastifyPluginAsyncTypebox {
       return announceUrl(`${request.protocol}://${request.host}`, tracker.keys.issue({ transferId, nodeId }));
     };
 
-    async function segmentsOf(transferId: string): Promise<Array<ManifestSegment | undefined>> {
-      const state = await deps.transfers.currentState(transferId);
+    async function segmentsOf(transferId: string, maxStalenessMs?: number): Promise<Array<ManifestSegment | undefined>> {
+      const state = await deps.transfers.currentState(transferId, maxStalenessMs);
       if (state.status === 'none') throw new TorrentEdgeError('TE_ERR_TRANSFER_NOT_FOUND', `transfer ${transferId} does not exist`);
       const manifest = state.manifest;
       if (manifest === null) return [];
@@ -72,7 +72,9 @@ export function torrentRoutes(deps: AppDeps): FastifyPluginAsyncTypebox {
       '/api/transfers/:id/torrent/:index',
       { config: { scope: 'read' }, schema: { summary: 'One segment as a .torrent file with a private announce URL', tags: ['torrents'], params: SegmentParams, response: { 200: Type.Unsafe<Buffer>({ type: 'string', format: 'binary' }), ...errors } } },
       async (request, reply) => {
-        const segment = (await segmentsOf(request.params.id))[request.params.index];
+        // The state may be cached for a moment; a seed asks for a segment right after publishing it,
+        // so a miss is read again from the log before it is a 404.
+        const segment = (await segmentsOf(request.params.id))[request.params.index] ?? (await segmentsOf(request.params.id, 0))[request.params.index];
         if (segment === undefined) throw new TorrentEdgeError('TE_ERR_NOT_FOUND', `segment ${request.params.index} of transfer ${request.params.id} is not published`);
         return reply
           .type('application/x-bittorrent')

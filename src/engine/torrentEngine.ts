@@ -3,6 +3,7 @@ import WebTorrent, { type Wire } from 'webtorrent';
 import type { Logger } from 'pino';
 import { CasChunkStore, ChunkDigestMismatchError, ChunkReadCache, PieceVerifier, sha256Hex, verifiedBitfield, type ContentStore } from '../cas/index.ts';
 import { coalesceWireWrites } from './coalesceWireWrites.ts';
+import { duplicateToClose } from './duplicateWires.ts';
 import { createPeerBans } from './peerBans.ts';
 import { splitAtMessageEnd } from './splitAtMessageEnd.ts';
 import { createPieceBudget, pickStartedPiecesFirst } from './pieceSelection.ts';
@@ -139,6 +140,11 @@ export function createTorrentEngine(options: {
       };
       torrent.on('wire', (wire: Wire) => {
         if (bans.isBanned(wire.peerId)) return wire.destroy();
+        const duplicate = duplicateToClose(client.peerId, wire, torrent.wires);
+        if (duplicate !== undefined) {
+          duplicate.destroy();
+          if (duplicate === wire) return;
+        }
         // Its started pieces stop counting against the budget: segments held back may start one.
         wire.once('close', () => pieceBudget.wake());
         splitAtMessageEnd(wire);

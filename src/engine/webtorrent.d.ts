@@ -4,6 +4,9 @@ declare module 'webtorrent' {
 
   export interface Wire extends EventEmitter {
     peerId: string;
+    /** Who dialled: 'tcpOutgoing' when this end did, 'tcpIncoming' when the peer did. */
+    type: string;
+    destroyed: boolean;
     remoteAddress: string;
     destroy(): void;
     /** streamx's Writable hook, which bittorrent-protocol implements: the engine wraps it for backpressure. */

@@ -44,7 +44,7 @@ export const torrentedge: FleetSystem = {
       'log-level': 'warn',
       ...(database === undefined ? {} : { 'database-url': database.url }),
     });
-    const plane = await createControlPlane(config, { logger: createLogger({ level: 'warn' }) }, { projector: true, relay: true });
+    const plane = await createControlPlane(config, { logger: createLogger({ level: 'warn', destination: 2 }) }, { projector: true, relay: true });
     cleanup.push('stop the control plane', () => plane.stop(), 10_000);
     const apiUrl = await plane.listen();
     const call = async <T>(method: string, path: string, body?: unknown): Promise<T> => {

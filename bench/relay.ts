@@ -6,7 +6,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import type { OutgoingMessage } from '../src/bus/messageBus.ts';
-import type { RecordedEvent } from '../src/events/eventLog.ts';
+import type { StoredEvent } from '../src/events/eventLog.ts';
 import { createKafkaBus } from '../src/infra/kafka/kafkaBus.ts';
 import { createPgEventLog } from '../src/infra/postgres/eventLog/pgEventLog.ts';
 import { migrate } from '../src/infra/postgres/migrate.ts';
@@ -90,7 +90,7 @@ async function measure(options: RelayBenchOptions, signal: AbortSignal, cleanup:
   await relayBus.ensureTopics([topics.relay.events, topics.relay.dispatch, topics.relay.deadLetter, warmUpTopic]);
   await relayBus.publish(topics.warmUp, [{ key: 'warm-up', value: '{}', headers: {} }]);
 
-  const published = createListeners<[events: readonly RecordedEvent[]]>();
+  const published = createListeners<[events: readonly StoredEvent[]]>();
   const acked = createListeners<[topic: string, messages: readonly OutgoingMessage[]]>();
   const relayWarnings = createWarningTap();
   const relay = createRelay(

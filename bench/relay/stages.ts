@@ -6,8 +6,9 @@ export type Stage = 'readAll' | 'checkpoint' | 'publish';
 /**
  * Wall time the relay spends in each of its awaited steps, summed over batches: the log read
  * (query and row parsing, inside pg), the checkpoint UPDATE and the producer send (kafkajs
- * encoding, the request and the broker's ack). The relay runs one batch at a time, so what the
- * sum leaves of the elapsed time is its own CPU work (row mapping, eventMessage JSON) and gaps.
+ * encoding, the request and the broker's ack). The relay overlaps them (the next read and the
+ * last checkpoint write run while a send awaits its ack), so the sum can exceed the elapsed
+ * time; publish alone, which runs one at a time, is the part the others hide behind.
  * Off outside the measured phase; two performance.now() per step when on.
  */
 export function createStageClock() {

@@ -1,5 +1,5 @@
 import type { MessageBus, OutgoingMessage } from '../../src/bus/messageBus.ts';
-import type { EventLog, LogCheckpoint, RecordedEvent } from '../../src/events/eventLog.ts';
+import type { EventLog, LogCheckpoint, StoredEvent } from '../../src/events/eventLog.ts';
 import type { Relay } from '../../src/relay/relay.ts';
 import { eventMessage } from '../../src/relay/relayMessages.ts';
 import { startCpuMeter, type CpuUse } from '../lib/cpuMeter.ts';
@@ -20,7 +20,7 @@ export interface RelayThroughput {
 /** Starts the relay at the log start and times it until it has published `count` events. */
 export async function measureRelayThroughput(
   relay: Relay,
-  onRelayed: (listener: (events: readonly RecordedEvent[]) => void) => () => void,
+  onRelayed: (listener: (events: readonly StoredEvent[]) => void) => () => void,
   clock: StageClock,
   options: { count: number; timeoutMs: number; signal: AbortSignal; lastWarning: () => string | undefined },
 ): Promise<RelayThroughput> {
@@ -56,12 +56,12 @@ export async function measureRelayThroughput(
   return { events: published, batches, elapsedMs, eventsPerSecond: published / (elapsedMs / 1000), stagesMs: { ...clock.totals() }, cpu: cpu.stop() };
 }
 
-/** Every event in the log, in log order, read once (untimed) for the baseline. */
-export async function readWholeLog(eventLog: EventLog, pageSize = 10_000): Promise<RecordedEvent[]> {
-  const all: RecordedEvent[] = [];
+/** Every event in the log as stored, in log order, read once (untimed) for the baseline. */
+export async function readWholeLog(eventLog: EventLog, pageSize = 10_000): Promise<StoredEvent[]> {
+  const all: StoredEvent[] = [];
   let after: LogCheckpoint | undefined;
   for (;;) {
-    const page = await eventLog.readAll({ ...(after === undefined ? {} : { after }), limit: pageSize });
+    const page = await eventLog.readAllStored({ ...(after === undefined ? {} : { after }), limit: pageSize });
     all.push(...page);
     if (page.length < pageSize) return all;
     after = page[page.length - 1]!.checkpoint;
@@ -72,7 +72,7 @@ export interface BaselineThroughput {
   events: number;
   elapsedMs: number;
   eventsPerSecond: number;
-  /** Building the messages (eventMessage: headers and JSON), untimed in the baseline, measured apart. */
+  /** Building the messages (eventMessage: headers and the JSON around the stored data), untimed in the baseline, measured apart. */
   buildMessagesMs: number;
   /** Mean value bytes, mean header bytes (names and values) per message. */
   valueBytes: number;
@@ -88,7 +88,7 @@ export interface BaselineThroughput {
 export async function measureBaseline(
   bus: MessageBus,
   topic: string,
-  events: readonly RecordedEvent[],
+  events: readonly StoredEvent[],
   options: { batchSize: number; signal: AbortSignal },
 ): Promise<BaselineThroughput> {
   const buildStarted = performance.now();

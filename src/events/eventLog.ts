@@ -30,6 +30,18 @@ export interface RecordedEvent {
   recordedAt: Date;
 }
 
+/**
+ * An event as the log stores it, for a reader that forwards events without looking into their
+ * data (the relay): the data stays JSON text and the record time a string, so that neither is
+ * parsed only to be serialized again.
+ */
+export interface StoredEvent extends Omit<RecordedEvent, 'data' | 'recordedAt'> {
+  /** `data` as JSON text: the same value, in the store's own spacing and key order. */
+  dataJson: string;
+  /** `recordedAt` as `Date#toISOString` renders it (UTC, milliseconds). */
+  recordedAtIso: string;
+}
+
 /** A stream revision, or a condition on it. `-1` is the revision of a stream that does not exist. */
 export type ExpectedRevision = number | 'no_stream' | 'any';
 
@@ -45,10 +57,17 @@ export type AppendResult =
   | { outcome: 'appended'; streamRevision: number; lastPosition: number }
   | { outcome: 'duplicate'; result: unknown };
 
-export interface SubscriptionHandlers {
+export interface SubscriptionHandlers<E = RecordedEvent> {
   /** Events in log order. Return a checkpoint to continue from somewhere else (e.g. a moved projection checkpoint). */
-  onEvents(events: RecordedEvent[]): Promise<void | { resumeAfter: LogCheckpoint }>;
+  onEvents(events: E[]): Promise<void | { resumeAfter: LogCheckpoint }>;
   onError(error: unknown): void;
+}
+
+export interface SubscribeOptions {
+  after?: LogCheckpoint;
+  batchSize?: number;
+  /** While a full batch is handled, read the next one (for a handler that mostly waits, as the relay on the broker's ack). */
+  readAhead?: boolean;
 }
 
 export interface Subscription {
@@ -67,8 +86,12 @@ export interface EventLog {
   readStreamsWithPrefix(prefixes: readonly string[]): Promise<RecordedEvent[]>;
   /** Committed events after `after` (the log start when omitted), in log order. Never skips an event committed later. */
   readAll(options: { after?: LogCheckpoint; limit: number }): Promise<RecordedEvent[]>;
+  /** As readAll, each event as stored. */
+  readAllStored(options: { after?: LogCheckpoint; limit: number }): Promise<StoredEvent[]>;
   /** Catch up from `after`, then follow live appends. */
-  subscribe(options: { after?: LogCheckpoint; batchSize?: number }, handlers: SubscriptionHandlers): Subscription;
+  subscribe(options: SubscribeOptions, handlers: SubscriptionHandlers): Subscription;
+  /** As subscribe, each event as stored. */
+  subscribeStored(options: SubscribeOptions, handlers: SubscriptionHandlers<StoredEvent>): Subscription;
   /** The stored claim for a request id, if a command with it was appended. */
   readIdempotencyKey(requestId: string): Promise<{ fingerprint: string; result: unknown } | undefined>;
   /** The highest global position appended so far (for lag), 0 when empty. */

@@ -1,7 +1,13 @@
 import type { LogCheckpoint, RecordedEvent, Subscription, SubscriptionHandlers } from '../events/eventLog.ts';
 
-export interface CatchUpSource {
-  readAll(after: LogCheckpoint, limit: number): Promise<RecordedEvent[]>;
+/** What the subscription needs of an event: where it sits in the log. */
+export interface PositionedEvent {
+  checkpoint: LogCheckpoint;
+  globalPosition: number;
+}
+
+export interface CatchUpSource<E extends PositionedEvent = RecordedEvent> {
+  readAll(after: LogCheckpoint, limit: number): Promise<E[]>;
   /** Registers a wake-up called with the newest appended position (if known); returns an unregister. */
   onAppend(listener: (position: number | undefined) => void): Promise<() => Promise<void>>;
 }
@@ -11,6 +17,12 @@ export interface CatchUpOptions {
   batchSize: number;
   /** Re-read this often even without a wake-up, in case a notification was lost (listener reconnect). */
   safetyPollMs: number;
+  /**
+   * While `onEvents` handles a full batch, read the next one, so that the handler's wait (a
+   * broker's ack) and the read overlap. Only after a full batch: at the head, a read ahead would
+   * mostly come back empty. The read is the same one the loop would make next, only earlier.
+   */
+  readAhead?: boolean;
 }
 
 /**
@@ -21,10 +33,10 @@ export interface CatchUpOptions {
  * older one is still open and gates it). The reader then retries with a short backoff until the
  * notified position is passed, so a slow transaction delays live delivery only as long as it runs.
  */
-export function startCatchUpSubscription(
-  source: CatchUpSource,
+export function startCatchUpSubscription<E extends PositionedEvent = RecordedEvent>(
+  source: CatchUpSource<E>,
   options: CatchUpOptions,
-  handlers: SubscriptionHandlers,
+  handlers: SubscriptionHandlers<E>,
 ): Subscription {
   let checkpoint = options.after;
   let lastDeliveredPosition = 0;
@@ -56,12 +68,24 @@ export function startCatchUpSubscription(
   }
 
   async function readToHead(): Promise<void> {
+    // The read ahead, if one runs: of the events after `ahead.after`. Settled before this returns,
+    // so that stop() leaves no query running.
+    let ahead: { after: LogCheckpoint; read: Promise<E[]> } | undefined;
     try {
       for (;;) {
         if (state !== 'running') return;
-        const events = await source.readAll(checkpoint, options.batchSize);
+        const readAhead = ahead;
+        ahead = undefined;
+        // A read ahead from elsewhere than the checkpoint (the handler moved it) is dropped once settled.
+        if (readAhead !== undefined && readAhead.after !== checkpoint) await readAhead.read.catch(() => undefined);
+        const events = await (readAhead?.after === checkpoint ? readAhead.read : source.readAll(checkpoint, options.batchSize));
         if (events.length === 0) break;
         const last = events[events.length - 1]!;
+        if (options.readAhead === true && events.length === options.batchSize) {
+          const read = source.readAll(last.checkpoint, options.batchSize);
+          read.catch(() => undefined); // no unhandled rejection while the handler runs; awaited above or below
+          ahead = { after: last.checkpoint, read };
+        }
         const outcome = await handlers.onEvents(events);
         if (outcome !== undefined) {
           checkpoint = outcome.resumeAfter;
@@ -75,6 +99,8 @@ export function startCatchUpSubscription(
     } catch (error) {
       handlers.onError(error);
       scheduleRetry();
+    } finally {
+      await ahead?.read.catch(() => undefined);
     }
   }
 

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import { RevisionConflictError, TorrentEdgeError } from '../../src/errors.ts';
-import type { EventLog, RecordedEvent } from '../../src/events/eventLog.ts';
+import type { EventLog, RecordedEvent, StoredEvent } from '../../src/events/eventLog.ts';
 import { newEvent } from '../helpers/newEvent.ts';
 import { waitFor } from '../helpers/waitFor.ts';
 
@@ -134,6 +134,46 @@ export function eventLogContract(adapter: string, create: () => Promise<EventLog
       assert.deepEqual(afterFirst.map((e) => e.type), ['B', 'C']);
       const page = await log.readAll({ limit: 2 });
       assert.equal(page.length, 2);
+    });
+
+    it('reads events as stored: the same events, data as JSON text of the same value, the record time as toISOString', async () => {
+      const id = stream('stored');
+      const data = { quote: 'say "hi"\n', unicode: 'äöü ✓', nested: { list: [1, 2.5, null, true], empty: {} }, big: 2 ** 40 };
+      await log.appendToStream(id, [newEvent('A', data), newEvent('B')], { expectedRevision: 'no_stream' });
+      const recorded = (await readEverything(log)).filter((e) => e.streamId === id);
+      const stored: StoredEvent[] = [];
+      for (;;) {
+        const last = stored[stored.length - 1];
+        const page = await log.readAllStored({ ...(last ? { after: last.checkpoint } : {}), limit: 100 });
+        if (page.length === 0) break;
+        stored.push(...page);
+      }
+      const ours = stored.filter((e) => e.streamId === id);
+      assert.deepEqual(
+        ours.map(({ dataJson, recordedAtIso, ...rest }) => ({ ...rest, data: JSON.parse(dataJson) as unknown, recordedAt: recordedAtIso })),
+        recorded.map(({ recordedAt, ...rest }) => ({ ...rest, recordedAt: recordedAt.toISOString() })),
+      );
+      assert.deepEqual(JSON.parse(ours[0]!.dataJson), data);
+    });
+
+    it('subscribes as stored with read ahead: every event once, in log order, across full batches', async () => {
+      const id = stream('ahead');
+      const from = (await readEverything(log)).at(-1)?.checkpoint;
+      await log.appendToStream(id, Array.from({ length: 23 }, (_, n) => newEvent('N', { n })), { expectedRevision: 'no_stream' });
+      const seen: StoredEvent[] = [];
+      const subscription = log.subscribeStored(
+        { ...(from === undefined ? {} : { after: from }), batchSize: 5, readAhead: true },
+        { onEvents: async (events) => void seen.push(...events), onError: (error) => assert.fail(String(error)) },
+      );
+      try {
+        await waitFor('catch-up', () => seen.filter((e) => e.streamId === id).length === 23);
+        await log.appendToStream(id, [newEvent('N', { n: 23 })], { expectedRevision: 22 });
+        await waitFor('live delivery', () => seen.filter((e) => e.streamId === id).length === 24);
+        assert.deepEqual(seen.filter((e) => e.streamId === id).map((e) => (JSON.parse(e.dataJson) as { n: number }).n), Array.from({ length: 24 }, (_, n) => n));
+        assert.equal(new Set(seen.map((e) => e.eventId)).size, seen.length, 'no event delivered twice');
+      } finally {
+        await subscription.stop();
+      }
     });
 
     it('reads the streams that share a prefix, in log order', async () => {

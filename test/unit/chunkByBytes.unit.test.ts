@@ -18,4 +18,9 @@ describe('chunkByBytes', () => {
     assert.deepEqual(chunkByBytes([message(10), message(5000), message(10)], 1000).map((c) => c.length), [1, 1, 1]);
     assert.deepEqual(chunkByBytes([], 1000), []);
   });
+
+  it('takes sizes the caller has already', () => {
+    const messages = Array.from({ length: 4 }, (_, i) => ({ ...message(10), key: String(i) }));
+    assert.deepEqual(chunkByBytes(messages, 1000, (_, index) => (index === 1 ? 995 : 10)).map((chunk) => chunk.map((m) => m.key)), [['0'], ['1'], ['2', '3']]);
+  });
 });

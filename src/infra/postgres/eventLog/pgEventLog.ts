@@ -1,9 +1,9 @@
-import type { EventLog, LogCheckpoint } from '../../../events/eventLog.ts';
-import { startCatchUpSubscription } from '../../catchUpSubscription.ts';
+import type { EventLog, SubscribeOptions } from '../../../events/eventLog.ts';
+import { startCatchUpSubscription, type CatchUpOptions } from '../../catchUpSubscription.ts';
 import type { SqlDatabase } from '../sqlDatabase.ts';
 import { createAppendNotifier } from './appendNotifier.ts';
 import { createAppendBatcher } from './appendBatcher.ts';
-import { readAllEvents } from './readAllEvents.ts';
+import { readAllEvents, readAllStoredEvents } from './readAllEvents.ts';
 import { encodeCheckpoint } from './recordedEventRow.ts';
 import { readStream, readStreamsWithPrefix } from './readStream.ts';
 
@@ -47,6 +47,13 @@ export function createPgEventLog(
     };
   }
 
+  const catchUpOptions = ({ after, batchSize, readAhead }: SubscribeOptions): CatchUpOptions => ({
+    after: after ?? start,
+    batchSize: batchSize ?? 500,
+    safetyPollMs: options.safetyPollMs ?? 1000,
+    readAhead: readAhead ?? false,
+  });
+
   return {
     start,
     async appendToStream(streamId, events, appendOptions) {
@@ -60,12 +67,10 @@ export function createPgEventLog(
     readStream: (streamId, readOptions) => readStream(db, streamId, readOptions?.fromRevision),
     readStreamsWithPrefix: (prefixes) => readStreamsWithPrefix(db, prefixes),
     readAll: ({ after, limit }) => readAllEvents(db, after ?? start, limit),
-    subscribe: ({ after, batchSize }, handlers) =>
-      startCatchUpSubscription(
-        { readAll: (from: LogCheckpoint, limit: number) => readAllEvents(db, from, limit), onAppend },
-        { after: after ?? start, batchSize: batchSize ?? 500, safetyPollMs: options.safetyPollMs ?? 1000 },
-        handlers,
-      ),
+    readAllStored: ({ after, limit }) => readAllStoredEvents(db, after ?? start, limit),
+    subscribe: (subscribeOptions, handlers) => startCatchUpSubscription({ readAll: (from, limit) => readAllEvents(db, from, limit), onAppend }, catchUpOptions(subscribeOptions), handlers),
+    subscribeStored: (subscribeOptions, handlers) =>
+      startCatchUpSubscription({ readAll: (from, limit) => readAllStoredEvents(db, from, limit), onAppend }, catchUpOptions(subscribeOptions), handlers),
     async readIdempotencyKey(requestId) {
       const { rows } = await db.query<{ fingerprint: string; result: unknown }>(
         'SELECT fingerprint, result FROM te_idempotency_keys WHERE request_id = $1',

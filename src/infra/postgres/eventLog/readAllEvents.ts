@@ -1,6 +1,6 @@
-import type { LogCheckpoint, RecordedEvent } from '../../../events/eventLog.ts';
-import type { SqlExecutor } from '../sqlDatabase.ts';
-import { decodeCheckpoint, recordedEventColumns, toRecordedEvent, type RecordedEventRow } from './recordedEventRow.ts';
+import type { LogCheckpoint, RecordedEvent, StoredEvent } from '../../../events/eventLog.ts';
+import type { SqlExecutor, SqlRow } from '../sqlDatabase.ts';
+import { decodeCheckpoint, recordedEventColumns, storedEventColumns, toRecordedEvent, toStoredEvent } from './recordedEventRow.ts';
 
 /**
  * Reads committed events in log order: (transaction_id, global_position).
@@ -15,10 +15,18 @@ import { decodeCheckpoint, recordedEventColumns, toRecordedEvent, type RecordedE
  * order equal to commit order but allows one commit at a time and so forfeits group commit;
  * `npm run bench -- control-plane` runs with this gating (docs/benchmarks.md).
  */
-export async function readAllEvents(sql: SqlExecutor, after: LogCheckpoint, limit: number): Promise<RecordedEvent[]> {
-  const { transactionId, globalPosition } = decodeCheckpoint(after);
-  const { rows } = await sql.query<RecordedEventRow>(
-    `SELECT ${recordedEventColumns} FROM te_events
+export function readAllEvents(sql: SqlExecutor, after: LogCheckpoint, limit: number): Promise<RecordedEvent[]> {
+  return readAllRows(sql, after, limit, recordedEventQuery, toRecordedEvent);
+}
+
+/** As readAllEvents, each event as stored (data as JSON text): what the relay forwards. */
+export function readAllStoredEvents(sql: SqlExecutor, after: LogCheckpoint, limit: number): Promise<StoredEvent[]> {
+  return readAllRows(sql, after, limit, storedEventQuery, toStoredEvent);
+}
+
+const query = (columns: string, name: string) => ({
+  name,
+  text: `SELECT ${columns} FROM te_events
       WHERE (transaction_id, global_position) > ($1::xid8, $2::bigint)
         AND transaction_id < pg_snapshot_xmin(pg_current_snapshot())
       -- Qualified: a bare transaction_id here would be the text alias of the select list, which
@@ -26,8 +34,12 @@ export async function readAllEvents(sql: SqlExecutor, after: LogCheckpoint, limi
       -- index (every batch sorted the whole backlog: 5,600 → 15,600 events/s relayed once fixed).
       ORDER BY te_events.transaction_id, te_events.global_position
       LIMIT $3`,
-    [transactionId, globalPosition, limit],
-    { name: 'te_read_all_events' },
-  );
-  return rows.map(toRecordedEvent);
+});
+const recordedEventQuery = query(recordedEventColumns, 'te_read_all_events');
+const storedEventQuery = query(storedEventColumns, 'te_read_all_stored_events');
+
+async function readAllRows<R extends SqlRow, E>(sql: SqlExecutor, after: LogCheckpoint, limit: number, statement: { name: string; text: string }, toEvent: (row: R) => E): Promise<E[]> {
+  const { transactionId, globalPosition } = decodeCheckpoint(after);
+  const { rows } = await sql.query<R>(statement.text, [transactionId, globalPosition, limit], { name: statement.name });
+  return rows.map(toEvent);
 }

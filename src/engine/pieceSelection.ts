@@ -6,6 +6,8 @@ interface PieceReservations {
   _chunks: number;
   _reservations: number;
   _cancellations: unknown[] | null;
+  /** Assembled and handed on (verified or not); webtorrent drops it once the store has it. */
+  _flushed: boolean;
 }
 
 const piecesOf = (torrent: Torrent): readonly (PieceReservations | null | undefined)[] => torrent.pieces as (PieceReservations | null | undefined)[];
@@ -33,7 +35,8 @@ export function createPieceBudget(maxBytes: number, options: { rescanAfterMs?: n
     for (const torrent of torrents) {
       if (torrent.wires.length === 0) continue;
       for (const piece of piecesOf(torrent)) {
-        if (piece == null || piece._reservations === 0) continue;
+        // A flushed piece is whole and waiting for the CAS: the write backpressure counts it.
+        if (piece == null || piece._reservations === 0 || piece._flushed) continue;
         pieces++;
         bytes += piece.length;
       }

@@ -5,7 +5,7 @@ import { createPieceBudget, pickStartedPiecesFirst } from '../../src/engine/piec
 import { waitFor } from '../helpers/waitFor.ts';
 
 /** A piece as torrent-piece keeps it: 4 blocks, `reserved` of them asked for. */
-const piece = (reserved: number, cancelled = 0) => ({ length: 64, _chunks: 4, _reservations: reserved, _cancellations: Array.from({ length: cancelled }, () => 0) });
+const piece = (reserved: number, cancelled = 0, flushed = false) => ({ length: 64, _chunks: 4, _reservations: reserved, _cancellations: Array.from({ length: cancelled }, () => 0), _flushed: flushed });
 
 function fakeTorrent(pieces: (ReturnType<typeof piece> | null)[]) {
   const torrent = {
@@ -46,6 +46,15 @@ describe('piece selection', () => {
     b.wires = [];
     assert.equal(a._rarityMap.getRarestPiece((index) => index === 1), 1, 'a segment without peers holds nothing up');
     assert.throws(() => createPieceBudget(0), RangeError);
+  });
+
+  it('does not count a whole piece waiting for the CAS: the write backpressure does', () => {
+    const budget = createPieceBudget(128);
+    const torrent = fakeTorrent([piece(4, 0, true), piece(4, 0, true), piece(0)]);
+    budget.track(torrent as unknown as Torrent);
+    pickStartedPiecesFirst(torrent as unknown as Torrent, budget);
+    assert.deepEqual(budget.inFlight(), { pieces: 0, bytes: 0 });
+    assert.equal(torrent._rarityMap.getRarestPiece((index) => index === 2), 2);
   });
 
   it('lets one piece start even when it alone is over the budget', () => {

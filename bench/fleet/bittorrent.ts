@@ -1,6 +1,7 @@
-import type { ChildProcess } from 'node:child_process';
+import { execFile, type ChildProcess } from 'node:child_process';
 import { mkdir, readFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
+import { promisify } from 'node:util';
 import { spawnInNamespace, stopChild, stderrOf } from './shell.ts';
 import { startTrackerAndTorrent } from './swarm.ts';
 import { pause, type FleetSystem } from './system.ts';
@@ -42,6 +43,9 @@ async function waitFor(address: string, child: ChildProcess, errors: () => strin
 export const bittorrent: FleetSystem = {
   async prepare(context, cleanup) {
     const { network, artifact, workDir } = context;
+    await promisify(execFile)('aria2c', ['--version']).catch(() => {
+      throw new Error('aria2c is not installed here: apt-get install -y aria2 (Debian), or leave bittorrent out of --systems');
+    });
     const { torrentPath } = await startTrackerAndTorrent(context, cleanup);
     const seeder = spawnInNamespace(network.origin.ns, 'aria2c', [...commonFlags, '--check-integrity=true', `--dir=${dirname(artifact.path)}`, torrentPath]);
     cleanup.push('stop the aria2 seed', () => stopChild(seeder));

@@ -143,18 +143,21 @@ export class PieceVerifier {
     this.#pieces = pieceSha256;
   }
 
-  /** Whether piece `index` has these bytes. Never throws: webtorrent awaits it in a callback. */
-  readonly verify = (index: number, buf: Uint8Array): boolean => {
+  /**
+   * Whether piece `index` has these bytes, and the mismatch when they have not (none for an index
+   * the segment does not have). Throws nothing else: webtorrent awaits it in a callback.
+   */
+  verify(index: number, buf: Uint8Array): { ok: true } | { ok: false; mismatch?: ChunkDigestMismatchError } {
     const digest = this.#pieces[index];
-    if (digest === undefined) return false;
+    if (digest === undefined) return { ok: false };
     try {
       this.#checked.set(buf, this.#cas.verifyChunk(digest, buf));
-      return true;
+      return { ok: true };
     } catch (error) {
-      if (error instanceof ChunkDigestMismatchError) return false;
+      if (error instanceof ChunkDigestMismatchError) return { ok: false, mismatch: error };
       throw error;
     }
-  };
+  }
 
   /** The checked chunk for these bytes, once. */
   take(buf: Uint8Array): VerifiedChunk | undefined {

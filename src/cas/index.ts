@@ -2,7 +2,6 @@
 export { ContentStore, type ContentStoreOptions, type PutChunkOutcome } from './contentStore.ts';
 export { CasChunkStore, PieceVerifier, type CasChunkStoreOptions, type ChunkGetOptions } from './casChunkStore.ts';
 export { VerifiedChunk } from './verifiedChunk.ts';
-export { sha256Hex } from './digest.ts';
 export { ChunkReadCache, type ChunkReadCacheOptions } from './chunkReadCache.ts';
 export { verifiedBitfield } from './verifiedBitfield.ts';
 export { buildSegmentTorrent, chunkSha1, type SegmentTorrent, type SegmentTorrentInput } from './segmentTorrent.ts';

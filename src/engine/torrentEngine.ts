@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import WebTorrent, { type Wire } from 'webtorrent';
 import type { Logger } from 'pino';
-import { CasChunkStore, ChunkDigestMismatchError, ChunkReadCache, PieceVerifier, sha256Hex, verifiedBitfield, type ContentStore } from '../cas/index.ts';
+import { CasChunkStore, ChunkReadCache, PieceVerifier, verifiedBitfield, type ContentStore } from '../cas/index.ts';
 import { coalesceWireWrites } from './coalesceWireWrites.ts';
 import { duplicateToClose } from './duplicateWires.ts';
 import { createPeerBans } from './peerBans.ts';
@@ -108,10 +108,11 @@ export function createTorrentEngine(options: {
         storeOpts: { cas: options.cas, pieceSha256: segment.pieceSha256, readCache, pendingWrites, verifier, onStored: (index: number) => segment.onPieceStored?.(index) },
         // The manifest's SHA-256 is the check (invariant 7): webtorrent's SHA-1 would hash every piece a second time.
         verifyPiece: (index: number, buf: Uint8Array) => {
-          if (verifier.verify(index, buf)) return true;
+          const verified = verifier.verify(index, buf);
+          if (verified.ok) return true;
           // Bytes the torrent vouches for (SHA-1) that the manifest does not: the two disagree and no
           // peer can do better, so the segment fails; asking again would ban honest peers one by one.
-          if (sha1Hex(buf) === torrent._hashes?.[index]) torrent._destroy(new ChunkDigestMismatchError(segment.pieceSha256[index]!, sha256Hex(buf)));
+          if (verified.mismatch !== undefined && sha1Hex(buf) === torrent._hashes?.[index]) torrent._destroy(verified.mismatch);
           return false;
         },
         // A complete segment is seeded as is; a partial one starts from what the CAS holds.
@@ -221,8 +222,8 @@ export function createTorrentEngine(options: {
       await new Promise<void>((resolve) => client.remove(infoHash, { destroyStore: false }, () => resolve()));
     },
     /**
-     * What a download holds in memory now: blocks of pieces being assembled, and verified pieces
-     * waiting for the CAS (bounded by maxPendingWriteBytes). For memory accounting (bench pair).
+     * What a download holds in memory now: pieces being assembled (each its whole length), and
+     * verified pieces waiting for the CAS (bounded by maxPendingWriteBytes). For bench pair.
      */
     inFlight: () => {
       const assembling = pieceBudget.inFlight();
@@ -236,7 +237,7 @@ export function createTorrentEngine(options: {
   };
 }
 
-/** BitTorrent's block: the unit webtorrent requests. */
+/** BitTorrent's block, which torrent-piece (a dependency of webtorrent's, not ours) requests. */
 const blockLength = 16 * 1024;
 
 /** What the engine reads of torrent-piece's Piece: the blocks received so far, until it is flushed. */

@@ -56,19 +56,21 @@ describe('CasChunkStore', () => {
     const verifier = new PieceVerifier(fresh, pieceSha256);
     const stored: number[] = [];
     const { put } = promised(new CasChunkStore(16, { cas: fresh, pieceSha256, verifier, onStored: (index) => stored.push(index) }));
-    assert.equal(verifier.verify(1, Buffer.alloc(16, 7)), false, 'bytes of another piece');
-    assert.equal(verifier.verify(9, pieces[0]!), false, 'a piece the segment does not have');
+    const wrong = verifier.verify(1, Buffer.alloc(16, 7));
+    assert.equal(wrong.ok, false, 'bytes of another piece');
+    assert.ok(!wrong.ok && wrong.mismatch instanceof ChunkDigestMismatchError && wrong.mismatch.expected === pieceSha256[1]);
+    assert.deepEqual(verifier.verify(9, pieces[0]!), { ok: false }, 'a piece the segment does not have');
     assert.equal(fresh.stats().verifyFailures, 1, 'the mismatch is counted; an unknown index names no digest to compare');
     const piece = Buffer.from(pieces[1]!);
-    assert.equal(verifier.verify(1, piece), true);
+    assert.equal(verifier.verify(1, piece).ok, true);
     assert.ok(verifier.take(piece) instanceof VerifiedChunk);
     assert.equal(verifier.take(piece), undefined, 'a checked chunk is handed out once');
-    assert.equal(verifier.verify(1, piece), true);
+    assert.equal(verifier.verify(1, piece).ok, true);
     await put(1, piece);
     assert.deepEqual(stored, [1]);
-    assert.equal(await fresh.hasChunk(pieceSha256[1]!), true);
+    assert.equal(await fresh.hasChunk(pieceSha256[1]), true);
     // A buffer checked for piece 1 and put as piece 2 is hashed by put, and refused.
-    assert.equal(verifier.verify(1, piece), true);
+    assert.equal(verifier.verify(1, piece).ok, true);
     await assert.rejects(put(2, piece), ChunkDigestMismatchError);
     assert.equal(await fresh.hasChunk(pieceSha256[2]!), false);
   });

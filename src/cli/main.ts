@@ -1,16 +1,6 @@
 #!/usr/bin/env node
 import { parseArgs } from 'node:util';
 import { ConfigError, configTable, loadConfig, type ConfigFlags } from '../config.ts';
-import { runCreate } from './commands/create.ts';
-import { runMigrate } from './commands/migrate.ts';
-import { runReplay } from './commands/replay.ts';
-import { runControlPlane } from './commands/serve.ts';
-import { runRelay } from './commands/relay.ts';
-import { runStatus } from './commands/status.ts';
-import { runWorker } from './commands/worker.ts';
-import { runDemoCommand } from './commands/demo.ts';
-import { runWatch } from './commands/watch.ts';
-import { runPush } from './commands/push.ts';
 
 const usage = `torrentedge <command> [options]
 
@@ -53,7 +43,7 @@ const configOptions = {
 
 async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
-  if (command === undefined || command === 'help' || command === '--help' || command === '-h') {
+  if (command === undefined || command === 'help' || command === '--help' || command === '-h' || rest.includes('--help') || rest.includes('-h')) {
     process.stdout.write(usage);
     return command === undefined ? 2 : 0;
   }
@@ -81,19 +71,21 @@ async function main(argv: string[]): Promise<number> {
   }));
   const config = loadConfig(process.env, flags);
 
+  // Each command loads its own modules only: a worker has no use for the api's fastify and GraphQL,
+  // and every module loaded stays in its heap, which each full collection marks again.
   switch (command) {
     case 'start':
-      await runControlPlane(config, { projector: true, relay: true, banner: true, localWorker: true });
+      await (await import('./commands/serve.ts')).runControlPlane(config, { projector: true, relay: true, banner: true, localWorker: true });
       return -1; // keeps running until a signal
     case 'serve':
-      await runControlPlane(config, { projector: !values['no-projector'], relay: false, banner: false, localWorker: false });
+      await (await import('./commands/serve.ts')).runControlPlane(config, { projector: !values['no-projector'], relay: false, banner: false, localWorker: false });
       return -1;
     case 'relay':
-      await runRelay(config);
+      await (await import('./commands/relay.ts')).runRelay(config);
       return -1;
     case 'push':
       if (positionals[0] === undefined) throw new Error('push needs a path');
-      return runPush(config, positionals[0], {
+      return (await import('./commands/push.ts')).runPush(config, positionals[0], {
         watch: !values['no-watch'],
         ...(values.name !== undefined ? { name: values.name } : {}),
         ...(values.nodes !== undefined ? { nodes: values.nodes } : {}),
@@ -101,20 +93,20 @@ async function main(argv: string[]): Promise<number> {
       });
     case 'watch':
       if (positionals[0] === undefined) throw new Error('watch needs a transfer id');
-      return runWatch(config, positionals[0]);
+      return (await import('./commands/watch.ts')).runWatch(config, positionals[0]);
     case 'demo':
-      return runDemoCommand({ nodes: values.nodes, size: values.size, json: values.json });
+      return (await import('./commands/demo.ts')).runDemoCommand({ nodes: values.nodes, size: values.size, json: values.json });
     case 'worker':
-      await runWorker(config);
+      await (await import('./commands/worker.ts')).runWorker(config);
       return -1;
     case 'migrate':
-      await runMigrate(config);
+      await (await import('./commands/migrate.ts')).runMigrate(config);
       return 0;
     case 'replay':
-      await runReplay(config, values.projection ?? []);
+      await (await import('./commands/replay.ts')).runReplay(config, values.projection ?? []);
       return 0;
     case 'create':
-      return runCreate(config, {
+      return (await import('./commands/create.ts')).runCreate(config, {
         autoStart: values['auto-start'],
         ...(values.magnet !== undefined ? { magnet: values.magnet } : {}),
         ...(values.url !== undefined ? { url: values.url } : {}),
@@ -123,7 +115,7 @@ async function main(argv: string[]): Promise<number> {
         ...(values['request-id'] !== undefined ? { requestId: values['request-id'] } : {}),
       });
     case 'status':
-      return runStatus(config, { json: values.json, ...(positionals[0] !== undefined ? { transferId: positionals[0] } : {}) });
+      return (await import('./commands/status.ts')).runStatus(config, { json: values.json, ...(positionals[0] !== undefined ? { transferId: positionals[0] } : {}) });
     default:
       process.stderr.write(`unknown command "${command}"\n\n${usage}`);
       return 2;

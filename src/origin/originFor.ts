@@ -5,7 +5,6 @@ import { createFileOrigin } from './fileOrigin.ts';
 import { createHttpOrigin } from './httpOrigin.ts';
 import { createMagnetOrigin } from './magnetOrigin.ts';
 import type { Origin } from './origin.ts';
-import { createS3Origin } from './s3Origin.ts';
 
 /** What a worker's origins need beyond the source itself. */
 export interface OriginSettings {
@@ -19,11 +18,16 @@ export interface OriginSettings {
 
 type Source = { kind: string; url?: string; path?: string; bucket?: string; key?: string; magnetURI?: string; nodeId?: string };
 
-/** The origin of a transfer's source, as the manifest route describes it. */
-export function originFor(source: Source, settings: OriginSettings): Origin {
+/**
+ * The origin of a transfer's source, as the manifest route describes it. The AWS SDK is loaded
+ * only for an S3 source: it is the largest module a worker would otherwise keep in its heap
+ * (about 5 MB of source), and most workers never seed from S3.
+ */
+export async function originFor(source: Source, settings: OriginSettings): Promise<Origin> {
   if (source.kind === 'url' && source.url !== undefined) return createHttpOrigin(source.url);
   if (source.kind === 'push' && source.path !== undefined) return createFileOrigin(source.path, { allowedRoots: settings.pushRoots });
   if (source.kind === 's3' && source.bucket !== undefined && source.key !== undefined) {
+    const { createS3Origin } = await import('./s3Origin.ts');
     return createS3Origin({ bucket: source.bucket, key: source.key }, settings.s3);
   }
   if (source.kind === 'magnet' && source.magnetURI !== undefined) {

@@ -103,7 +103,7 @@ type StepDeps = Parameters<typeof fetchArtifact>[1];
 
 async function seed(job: AssignedJob, deps: JobRunnerDeps, jobDeps: StepDeps, count: (source: 'origin', bytes: number) => void): Promise<void> {
   const view = await deps.api.manifest(job.transferId);
-  const origin = originFor(view.source, deps.originSettings);
+  const origin = await originFor(view.source, deps.originSettings);
   const closeOnStop = (): void => void origin.close();
   jobDeps.signal.addEventListener('abort', closeOnStop, { once: true });
   try {

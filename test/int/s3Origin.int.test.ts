@@ -189,7 +189,7 @@ describe('S3 origin against a local S3-compatible server', () => {
 
   it('is what originFor gives for an s3 source, given the worker\'s S3 settings', async () => {
     // Not described: without fixed credentials the SDK's chain would go looking (instance metadata).
-    const origin = originFor({ kind: 's3', bucket: 'stream', key: 'ckpt/' }, { s3: s3.settings, pushRoots: [], stagingDir: '/nonexistent', logger: silentLogger() });
+    const origin = await originFor({ kind: 's3', bucket: 'stream', key: 'ckpt/' }, { s3: s3.settings, pushRoots: [], stagingDir: '/nonexistent', logger: silentLogger() });
     origins.push(origin);
     assert.equal(typeof origin.describe, 'function');
   });

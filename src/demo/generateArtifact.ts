@@ -3,11 +3,13 @@ import { open } from 'node:fs/promises';
 
 /**
  * Writes `size` bytes that look random (AES-CTR over zeros, about 1 GB/s: much faster than
- * randomBytes) and returns their SHA-256. Random content keeps compression and dedupe out of
- * the measurement.
+ * randomBytes) and returns their SHA-256. Random content keeps compression out of the
+ * measurement. The bytes depend on `seed` only, so two artifacts of one seed share their common
+ * prefix, piece for piece: give a distinct seed where a CAS that already holds one must not
+ * deduplicate the other.
  */
-export async function generateArtifact(path: string, size: number): Promise<string> {
-  const cipher = createCipheriv('aes-128-ctr', Buffer.alloc(16, 7), Buffer.alloc(16, 0));
+export async function generateArtifact(path: string, size: number, seed = 7): Promise<string> {
+  const cipher = createCipheriv('aes-128-ctr', Buffer.alloc(16, seed), Buffer.alloc(16, 0));
   const hash = createHash('sha256');
   const zeros = Buffer.alloc(4 * 1024 * 1024);
   const file = await open(path, 'w');

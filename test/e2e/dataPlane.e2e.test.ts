@@ -97,9 +97,9 @@ describe('data plane end to end: worker processes on loopback (PostgreSQL, Redis
     await rm(work, { recursive: true, force: true });
   });
 
-  async function distribute(name: string, sizeBytes: number) {
+  async function distribute(name: string, sizeBytes: number, seed?: number) {
     const artifact = join(work, name);
-    const sha256 = await generateArtifact(artifact, sizeBytes);
+    const sha256 = await generateArtifact(artifact, sizeBytes, seed);
     const origin = await startLocalOrigin(artifact);
     cleanups.push(() => origin.close());
     const created = await api<{ id: string }>('POST', '/api/torrent/create', tokens.writer, { source: { url: origin.url }, name, autoStart: true });
@@ -169,7 +169,9 @@ describe('data plane end to end: worker processes on loopback (PostgreSQL, Redis
     await workers.get('edge-c')!.stop();
     workers.set('edge-c', await startWorker('edge-c', { TORRENTEDGE_DOWNLOAD_LIMIT: String(3 * mib) }));
     const size = 24 * mib;
-    const { transferId, sha256, path } = await distribute('dataset-shard.bin', size);
+    // Bytes of their own: with the first test's (same seed, same 1 MiB pieces) every chunk would
+    // already be in edge-c's CAS, and the job could complete before any report showed it partway.
+    const { transferId, sha256, path } = await distribute('dataset-shard.bin', size, 11);
     const job = (body: TransferView) => body.jobs.find((candidate) => candidate.nodeId === 'edge-c');
     const partway = await waitFor(
       'edge-c to have verified some chunks, not all',

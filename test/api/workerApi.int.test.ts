@@ -90,6 +90,22 @@ describe('the routes workers use: manifest, torrents, job reports (embedded stor
     assert.equal(missing.statusCode, 404);
   });
 
+  it('answers an unchanged manifest with a bare 304, and a heartbeat with a bare 204', async () => {
+    // A Content-Length on either made undici drop the keep-alive connection (a length mismatch),
+    // so every manifest poll of every node opened a new connection.
+    const first = await inject({ method: 'GET', url: `/api/transfers/${transferId}/manifest`, headers: bearer(nodeTokens.peer) });
+    const etag = first.headers.etag;
+    assert.equal(typeof etag, 'string');
+    const unchanged = await inject({ method: 'GET', url: `/api/transfers/${transferId}/manifest`, headers: { ...bearer(nodeTokens.peer), 'if-none-match': etag as string } });
+    assert.equal(unchanged.statusCode, 304);
+    assert.equal(unchanged.headers['content-length'], undefined);
+    assert.equal(unchanged.rawPayload.length, 0);
+    const beat = await inject({ method: 'PUT', url: '/api/nodes/gpu-2/heartbeat', headers: bearer(nodeTokens.peer), payload: { workerId: 'w-0', activeJobs: 0 } });
+    assert.equal(beat.statusCode, 204);
+    assert.equal(beat.headers['content-length'], undefined);
+    assert.equal(beat.rawPayload.length, 0);
+  });
+
   it("a node reports for its own job only, with the lease's token; a lower token is refused once a higher one is granted", async () => {
     const job = `/api/jobs/${transferId}/gpu-2`;
     const foreign = await inject({ method: 'POST', url: `${job}/lease`, headers: bearer(nodeTokens.seed), payload: { workerId: 'w', fencingToken: 1 } });

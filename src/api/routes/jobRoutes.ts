@@ -7,6 +7,7 @@ import type { AppDeps } from '../appDeps.ts';
 import { commandContextOf } from '../commandContext.ts';
 import { ErrorBody, JobBody, NodeIdParams } from '../schemas.ts';
 import { ChunksVerifiedBody, FencedBody, FencedReasonBody, GrantLeaseBody, HeartbeatBody, JobParams, JobResultBody } from '../workerSchemas.ts';
+import { sendEmpty } from './emptyReply.ts';
 
 const errors = { 400: ErrorBody, 401: ErrorBody, 403: ErrorBody, 404: ErrorBody, 409: ErrorBody };
 
@@ -91,7 +92,7 @@ export function jobRoutes(deps: AppDeps): FastifyPluginAsyncTypebox {
         assertActsForNode(request, request.params.nodeId);
         deps.heartbeats.record({ nodeId: request.params.nodeId, workerId: request.body.workerId, activeJobs: request.body.activeJobs, casBytes: request.body.casBytes ?? null });
         deps.metrics.workerHeartbeatsTotal.inc();
-        return reply.code(204).send(null);
+        return sendEmpty(reply, 204);
       },
     );
   };

@@ -8,6 +8,7 @@ import { commandContextOf } from '../commandContext.ts';
 import { CommandResultBody, ErrorBody, TransferIdParams } from '../schemas.ts';
 import { CompleteManifestBody, ManifestBody, PublishManifestBody, PublishSegmentBody, SegmentParams } from '../workerSchemas.ts';
 import { assertActsForNode } from './jobRoutes.ts';
+import { sendEmpty } from './emptyReply.ts';
 
 const errors = { 400: ErrorBody, 401: ErrorBody, 403: ErrorBody, 404: ErrorBody, 409: ErrorBody, 413: ErrorBody };
 // A segment of 64 Ki pieces carries 64 Ki SHA-256s in hex and 64 Ki SHA-1s in base64: about 6 MiB.
@@ -72,7 +73,7 @@ export function manifestRoutes(deps: AppDeps): FastifyPluginAsyncTypebox {
         // Every node polls this while the seed hashes: an unchanged stream costs a 304, not the manifest.
         const etag = `"${revision}"`;
         reply.header('etag', etag);
-        if (request.headers['if-none-match'] === etag) return reply.code(304).send(null);
+        if (request.headers['if-none-match'] === etag) return sendEmpty(reply, 304);
         return manifestView(state);
       },
     );

@@ -6,6 +6,7 @@ import { coalesceWireWrites } from './coalesceWireWrites.ts';
 import { duplicateToClose } from './duplicateWires.ts';
 import { createPeerBans } from './peerBans.ts';
 import { splitAtMessageEnd } from './splitAtMessageEnd.ts';
+import { createSuperSeeder } from './superSeeding.ts';
 import { createPieceBudget, pickStartedPiecesFirst } from './pieceSelection.ts';
 import { createWriteBackpressure } from './writeBackpressure.ts';
 
@@ -61,6 +62,8 @@ export function createTorrentEngine(options: {
   maxPiecesInFlightBytes?: number;
   /** Requests a peer may have outstanding with us (BEP 10 reqq; default 128, 2 MiB of blocks). */
   maxPeerRequests?: number;
+  /** Offer a segment held whole a few pieces per peer at a time instead of all at once (default true). */
+  superSeeding?: boolean;
 }) {
   const client = new WebTorrent({
     ...privateSwarmOptions,
@@ -139,6 +142,8 @@ export function createTorrentEngine(options: {
       const hangUp = (peerIds: readonly string[]) => {
         for (const peerId of peerIds) for (const wire of torrent.wires) if (wire.peerId === peerId) wire.destroy();
       };
+      // A segment held whole is offered a few pieces per peer at a time (superSeeding.ts).
+      const superSeeder = complete && options.superSeeding !== false ? createSuperSeeder({ pieceCount: segment.pieceSha256.length }) : undefined;
       torrent.on('wire', (wire: Wire) => {
         if (bans.isBanned(wire.peerId)) return wire.destroy();
         const duplicate = duplicateToClose(client.peerId, wire, torrent.wires);
@@ -146,6 +151,7 @@ export function createTorrentEngine(options: {
           duplicate.destroy();
           if (duplicate === wire) return;
         }
+        superSeeder?.attach(wire);
         // Its started pieces stop counting against the budget: segments held back may start one.
         wire.once('close', () => pieceBudget.wake());
         splitAtMessageEnd(wire);

@@ -2,8 +2,9 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { createRequire } from 'node:module';
 
-// patches/kafkajs+2.2.4.patch: the Encoder takes unzeroed buffers and writes varints in place.
-// The broker checks each batch's CRC, but only this shows the bytes are the ones the format defines.
+// patches/kafkajs+2.2.4.patch: the Encoder takes unzeroed buffers and writes varints in place
+// (the broker checks each batch's CRC, but only this shows the bytes are the ones the format
+// defines), and the request queue no longer sets a negative timeout.
 const require = createRequire(import.meta.url);
 interface Encoder {
   writeVarInt(value: number): Encoder;
@@ -25,6 +26,11 @@ const decodeBatch = require('kafkajs/src/protocol/recordBatch/v0/decoder.js') as
   records: { key: Buffer; value: Buffer; offset: string; headers: Record<string, Buffer> }[];
 }>;
 const Decoder = require('kafkajs/src/protocol/decoder.js') as new (buffer: Buffer) => unknown;
+const RequestQueue = require('kafkajs/src/network/requestQueue/index.js') as new (options: Record<string, unknown>) => {
+  scheduleCheckPendingRequests(): void;
+  destroy(): void;
+  throttleCheckTimeoutId: NodeJS.Timeout | null;
+};
 
 /** Unsigned LEB128, as the Kafka protocol defines its varints. */
 function leb128(value: number): number[] {
@@ -71,6 +77,26 @@ describe('kafkajs Encoder, as patched', () => {
       assert.deepEqual(record.key, records[i]!.key);
       assert.deepEqual(record.value, records[i]!.value);
       assert.deepEqual(Object.fromEntries(Object.entries(record.headers).map(([k, v]) => [k, v.toString()])), records[i]!.headers);
+    }
+  });
+});
+
+describe('kafkajs request queue, as patched', () => {
+  it('schedules its pending-request check without a negative timeout when nothing is throttled', async () => {
+    const warnings: string[] = [];
+    const onWarning = (warning: Error): void => void warnings.push(warning.name);
+    process.on('warning', onWarning);
+    try {
+      const noop = () => {};
+      const queue = new RequestQueue({ maxInFlightRequests: 1, requestTimeout: 1000, clientId: 'test', broker: 'none', logger: { debug: noop, info: noop, warn: noop, error: noop } });
+      queue.scheduleCheckPendingRequests();
+      assert.ok(queue.throttleCheckTimeoutId !== null);
+      // Warnings are emitted on the next tick.
+      await new Promise((resolve) => setImmediate(resolve));
+      clearTimeout(queue.throttleCheckTimeoutId);
+      assert.deepEqual(warnings.filter((name) => name === 'TimeoutNegativeWarning'), []);
+    } finally {
+      process.off('warning', onWarning);
     }
   });
 });

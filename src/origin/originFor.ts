@@ -20,8 +20,8 @@ type Source = { kind: string; url?: string; path?: string; bucket?: string; key?
 
 /**
  * The origin of a transfer's source, as the manifest route describes it. The AWS SDK is loaded
- * only for an S3 source: it is the largest module a worker would otherwise keep in its heap
- * (about 5 MB of source), and most workers never seed from S3.
+ * only for an S3 source: it is the largest package a worker would otherwise keep in its heap
+ * (about 4 MiB), and most workers never seed from S3.
  */
 export async function originFor(source: Source, settings: OriginSettings): Promise<Origin> {
   if (source.kind === 'url' && source.url !== undefined) return createHttpOrigin(source.url);

@@ -1,84 +1,236 @@
 import type { Wire } from 'webtorrent';
+import type { Nearness } from './rackLocality.ts';
 
 /**
- * Pieces of one segment a peer is offered at a time. An artifact has up to 16 segments or so, each
- * offering its own, which keeps a peer's requests to the seed going; with more per segment than a
- * segment's pieces divided among its peers (8 pieces of a 128 MiB artifact's segment, 7 peers),
- * every peer would be offered the same pieces again.
+ * Offers a peer may have outstanding at a time, across every segment: two keep the seed's link to
+ * a peer busy while the peer's request for the next one crosses it.
  */
 const defaultOffersPerPeer = 2;
 
 /**
- * Super-seeding for a segment this node holds whole (BEP 16's idea). With every piece announced
- * at once, all leechers ask the seed for the same rarest pieces at the same moment, and the seed
- * uploads most pieces several times over: bench fleet measured 2.2–3.4 F from the seed at 8
- * nodes, which at link speed makes the seed's upload the bottleneck. Instead each peer is told of
- * a few pieces only (an empty bitfield, then HAVE messages), the ones held by the fewest peers and
- * offered least so far, and of one more each time it announces a piece it lacks no more.
- * The others get those pieces from each other. Every peer always has an offer of pieces it lacks,
- * so none waits on the seed for lack of one; a piece offered to a peer that leaves is offered
- * again first. Requests are still served for any piece.
+ * How long a peer may go without a new piece of a segment, holding no offer of it, before the seed
+ * offers it one that others already hold: a liveness guarantee (say the only holder of a piece is
+ * a peer it cannot reach), not a source of speed.
  */
-export function createSuperSeeder(options: { pieceCount: number; offersPerPeer?: number }) {
-  const { pieceCount } = options;
-  const perPeer = options.offersPerPeer ?? defaultOffersPerPeer;
-  const offers = new Uint32Array(pieceCount);
-  const peers = new Set<{ wire: Wire; offered: Set<number> }>();
+const defaultStallMs = 5_000;
 
-  const holders = (index: number): number => {
+/** One peer's wire on one segment, as the super-seeder tracks it. */
+interface PeerSegment {
+  readonly wire: Wire;
+  readonly segment: SegmentState;
+  /** Offered and not yet announced back by the peer. */
+  readonly offered: Set<number>;
+  /** Set once the empty bitfield went out: nothing may be announced before it. */
+  announced: boolean;
+  /** When the peer last announced a piece of this segment (or was last helped with a stall). */
+  lastGainMs: number;
+}
+
+interface SegmentState {
+  readonly pieceCount: number;
+  readonly wires: Set<PeerSegment>;
+  /** Per piece: how many wires it is offered on now. */
+  readonly offers: Uint16Array;
+  /** Per piece: known to be held by a connected peer (cleared when a holder leaves). */
+  readonly spread: Uint8Array;
+  /** Pieces not known to be spread or offered; 0 lets a scan skip the segment. */
+  unplaced: number;
+}
+
+/**
+ * Super-seeding (BEP 16's idea) for the segments this node holds whole, coordinated across them.
+ * With every piece announced at once, all leechers ask the seed for the same rarest pieces, and
+ * the seed uploads each one several times: bench fleet measured 2.2–3.4 F from the seed at 8 nodes,
+ * which makes the seed's link the bottleneck, since the lower bound is F over that link.
+ *
+ * Instead each peer sees an empty bitfield, then HAVE for pieces that no connected peer holds and
+ * none is offered: each such piece goes to exactly one peer, and the others get it from that peer.
+ * A peer is offered at most a few at a time, over all segments together (oldest segment first),
+ * and one more each time it announces an offered piece. Pieces others already hold are not offered:
+ * sending them again is what made the seed the bottleneck. A piece whose offeree or whose only
+ * holder leaves is offered again. Requests are still served for any piece.
+ */
+export function createSuperSeeding(options: { offersPerPeer?: number; stallMs?: number; now?: () => number; nearnessOf?: (wire: Wire) => Nearness } = {}) {
+  const perPeer = options.offersPerPeer ?? defaultOffersPerPeer;
+  const nearnessOf = options.nearnessOf ?? ((): Nearness => 'unplaced');
+  const stallMs = options.stallMs ?? defaultStallMs;
+  const now = options.now ?? Date.now;
+  const segments = new Set<SegmentState>();
+  /** A remote peer's wires, one per segment, by peer id. */
+  const peers = new Map<string, Set<PeerSegment>>();
+
+  const outstanding = (peerId: string): number => {
     let count = 0;
-    for (const peer of peers) if (peer.wire.peerPieces.get(index)) count++;
+    for (const wire of peers.get(peerId) ?? []) count += wire.offered.size;
     return count;
   };
 
-  const offerMore = (peer: { wire: Wire; offered: Set<number> }): void => {
-    for (const index of peer.offered) if (peer.wire.peerPieces.get(index)) peer.offered.delete(index);
-    while (peer.offered.size < perPeer && !peer.wire.destroyed) {
-      let best = -1;
-      let bestHolders = Infinity;
-      let bestOffers = Infinity;
-      for (let index = 0; index < pieceCount; index++) {
-        if (peer.offered.has(index) || peer.wire.peerPieces.get(index)) continue;
-        // Held by the fewest peers first (what others hold, they can serve), then offered the
-        // fewest times; ties go to the lower index, so the first round hands consecutive runs of
-        // pieces to successive peers.
-        const held = holders(index);
-        if (held < bestHolders || (held === bestHolders && offers[index]! < bestOffers)) {
-          best = index;
-          bestHolders = held;
-          bestOffers = offers[index]!;
-        }
+  /** Whether a connected peer holds the piece; remembered, since holding only ends with a wire. */
+  const isSpread = (segment: SegmentState, index: number): boolean => {
+    if (segment.spread[index] === 1) return true;
+    for (const peer of segment.wires) {
+      if (peer.wire.peerPieces.get(index)) {
+        segment.spread[index] = 1;
+        if (segment.offers[index] === 0) segment.unplaced--;
+        return true;
       }
-      if (best === -1) return;
-      peer.offered.add(best);
-      offers[best]!++;
-      peer.wire.have(best);
+    }
+    return false;
+  };
+
+  const offer = (peer: PeerSegment, index: number): void => {
+    const { segment } = peer;
+    if (segment.offers[index] === 0 && segment.spread[index] === 0) segment.unplaced--;
+    segment.offers[index]!++;
+    peer.offered.add(index);
+    peer.wire.have(index);
+  };
+
+  const withdraw = (peer: PeerSegment, index: number): void => {
+    const { segment } = peer;
+    peer.offered.delete(index);
+    segment.offers[index]!--;
+    if (segment.offers[index] === 0 && segment.spread[index] === 0) segment.unplaced++;
+  };
+
+  /** The lowest piece of the segment that no connected peer holds and none is offered, or -1. */
+  const freshPiece = (segment: SegmentState): number => {
+    if (segment.unplaced === 0) return -1;
+    for (let index = 0; index < segment.pieceCount; index++) {
+      if (segment.offers[index] === 0 && !isSpread(segment, index)) return index;
+    }
+    return -1;
+  };
+
+  /**
+   * Fresh pieces go to this node's rack first: a piece given to a peer outside it crosses the
+   * rack's uplink out, and back in for the rack-mates (rackLocality.ts). Far peers are offered
+   * pieces only of a segment no rack-mate is on; a peer whose place is not known yet, nothing.
+   */
+  const mayOffer = (peer: PeerSegment): boolean => {
+    const nearness = nearnessOf(peer.wire);
+    if (nearness === 'pending') return false;
+    if (nearness !== 'far') return true;
+    for (const other of peer.segment.wires) if (other.announced && !other.wire.destroyed && nearnessOf(other.wire) === 'near') return false;
+    return true;
+  };
+
+  /** Tops the peer's offers up to the limit with fresh pieces, oldest segment first. */
+  const offerMore = (peerId: string): void => {
+    const wires = peers.get(peerId);
+    if (wires === undefined) return;
+    let free = perPeer - outstanding(peerId);
+    for (const segment of segments) {
+      if (free <= 0) return;
+      // A duplicate connection may be closing beside its replacement: take the live one.
+      let peer: PeerSegment | undefined;
+      for (const candidate of wires) if (candidate.segment === segment && candidate.announced && !candidate.wire.destroyed) peer = candidate;
+      if (peer === undefined || !mayOffer(peer)) continue;
+      for (let index = freshPiece(segment); index !== -1 && free > 0; index = freshPiece(segment)) {
+        offer(peer, index);
+        free--;
+      }
     }
   };
 
+  const offerEveryone = (): void => {
+    for (const peerId of peers.keys()) offerMore(peerId);
+  };
+
+  /** Whether a connected peer could be offered a fresh piece now (a segment no one is on counts for nothing). */
+  const hasFresh = (): boolean => [...segments].some((segment) => [...segment.wires].some((peer) => peer.announced && !peer.wire.destroyed) && freshPiece(segment) !== -1);
+
+  const detach = (peer: PeerSegment): void => {
+    const { segment } = peer;
+    if (!segment.wires.delete(peer)) return;
+    for (const index of [...peer.offered]) withdraw(peer, index);
+    // What it held may now be held by no one.
+    for (let index = 0; index < segment.pieceCount; index++) {
+      if (segment.spread[index] === 1 && peer.wire.peerPieces.get(index)) {
+        segment.spread[index] = 0;
+        if (segment.offers[index] === 0) segment.unplaced++;
+      }
+    }
+    const wires = peers.get(peer.wire.peerId);
+    wires?.delete(peer);
+    if (wires?.size === 0) peers.delete(peer.wire.peerId);
+    offerEveryone();
+  };
+
   return {
-    /** Call on the 'wire' event, before webtorrent announces the segment's pieces to the peer. */
-    attach(wire: Wire): void {
-      const peer = { wire, offered: new Set<number>() };
-      const sendBitfield = wire.bitfield.bind(wire);
-      const announceOffersOnly = (): void => {
-        sendBitfield(new Uint8Array(Math.ceil(pieceCount / 8)));
-        peers.add(peer);
-        offerMore(peer);
+    /** A segment held whole; its wires are attached as they come. */
+    segment(pieceCount: number) {
+      const segment: SegmentState = { pieceCount, wires: new Set(), offers: new Uint16Array(pieceCount), spread: new Uint8Array(pieceCount), unplaced: pieceCount };
+      segments.add(segment);
+      return {
+        /** Call on the 'wire' event, before webtorrent announces the segment's pieces to the peer. */
+        attach(wire: Wire): void {
+          const peer: PeerSegment = { wire, segment, offered: new Set(), announced: false, lastGainMs: now() };
+          const sendBitfield = wire.bitfield.bind(wire);
+          const announceOffersOnly = (): void => {
+            if (peer.announced) return;
+            sendBitfield(new Uint8Array(Math.ceil(pieceCount / 8)));
+            peer.announced = true;
+            offerMore(wire.peerId);
+          };
+          // webtorrent announces a whole segment as have-all (fast extension) or a full bitfield.
+          wire.haveAll = announceOffersOnly;
+          wire.bitfield = announceOffersOnly;
+          segment.wires.add(peer);
+          let wires = peers.get(wire.peerId);
+          if (wires === undefined) peers.set(wire.peerId, (wires = new Set()));
+          wires.add(peer);
+          const gained = (index: number): void => {
+            peer.lastGainMs = now();
+            if (segment.spread[index] === 0) isSpread(segment, index);
+            if (peer.offered.has(index)) withdraw(peer, index);
+            if (peer.announced) offerMore(wire.peerId);
+          };
+          wire.on('have', gained);
+          wire.on('bitfield', () => {
+            for (const index of [...peer.offered]) if (wire.peerPieces.get(index)) withdraw(peer, index);
+            if (peer.announced) offerMore(wire.peerId);
+          });
+          // Its place, once known, may make it one to offer pieces to.
+          wire.on('extended', (name: string) => {
+            if (name === 'handshake' && peer.announced) offerMore(wire.peerId);
+          });
+          wire.once('close', () => detach(peer));
+        },
+        /** The segment's torrent is gone: its wires close too, and nothing of it is offered again. */
+        remove(): void {
+          segments.delete(segment);
+          for (const peer of [...segment.wires]) detach(peer);
+        },
       };
-      // webtorrent announces a whole segment as have-all (fast extension) or a full bitfield.
-      wire.haveAll = announceOffersOnly;
-      wire.bitfield = announceOffersOnly;
-      // Nothing goes out before the bitfield: a HAVE first would break the protocol.
-      const update = (): void => {
-        if (peers.has(peer)) offerMore(peer);
-      };
-      wire.on('have', update);
-      wire.on('bitfield', update);
-      wire.once('close', () => {
-        peers.delete(peer);
-        for (const index of peer.offered) offers[index]!--;
-      });
+    },
+
+    /**
+     * Called every second or so. A peer that lacks pieces of a segment, holds no offer of it, and
+     * has gained none of it for stallMs, while the seed has nothing fresh to give anyone, is offered
+     * the piece of it held by the fewest peers.
+     */
+    checkStalls(): void {
+      if (hasFresh()) return;
+      const at = now();
+      for (const segment of segments) {
+        for (const peer of segment.wires) {
+          if (!peer.announced || peer.offered.size > 0 || at - peer.lastGainMs < stallMs) continue;
+          let best = -1;
+          let bestHolders = Infinity;
+          for (let index = 0; index < segment.pieceCount; index++) {
+            if (peer.wire.peerPieces.get(index)) continue;
+            let holders = 0;
+            for (const other of segment.wires) if (other.wire.peerPieces.get(index)) holders++;
+            if (holders < bestHolders) [best, bestHolders] = [index, holders];
+          }
+          if (best === -1) continue;
+          peer.lastGainMs = at;
+          offer(peer, best);
+        }
+      }
     },
   };
 }
+
+export type SuperSeeding = ReturnType<typeof createSuperSeeding>;

@@ -6,7 +6,9 @@ import { coalesceWireWrites } from './coalesceWireWrites.ts';
 import { duplicateToClose } from './duplicateWires.ts';
 import { createPeerBans } from './peerBans.ts';
 import { splitAtMessageEnd } from './splitAtMessageEnd.ts';
-import { createSuperSeeder } from './superSeeding.ts';
+import { createSuperSeeding } from './superSeeding.ts';
+import { createRackLocality } from './rackLocality.ts';
+import type { Locality } from '../locality.ts';
 import { createPieceBudget, pickStartedPiecesFirst } from './pieceSelection.ts';
 import { createWriteBackpressure } from './writeBackpressure.ts';
 
@@ -64,6 +66,8 @@ export function createTorrentEngine(options: {
   maxPeerRequests?: number;
   /** Offer a segment held whole a few pieces per peer at a time instead of all at once (default true). */
   superSeeding?: boolean;
+  /** This node's rack and zone: pieces cross a rack's uplink about once (rackLocality.ts). */
+  locality?: Locality;
 }) {
   const client = new WebTorrent({
     ...privateSwarmOptions,
@@ -90,6 +94,10 @@ export function createTorrentEngine(options: {
   const pendingWrites = createWriteBackpressure(options.maxPendingWriteBytes ?? 64 * 1024 * 1024);
 
   const added = new Map<string, Promise<SegmentHandle>>();
+  // One for all segments held whole: a peer's offers are counted across them (superSeeding.ts).
+  const rackLocality = createRackLocality(options.locality ?? {}, client.peerId);
+  const superSeeding = options.superSeeding === false ? undefined : createSuperSeeding({ nearnessOf: rackLocality.nearnessOf });
+  const stallCheck = superSeeding === undefined ? undefined : setInterval(() => superSeeding.checkStalls(), 1000).unref();
 
   function addSegment(segment: AddSegmentOptions): Promise<SegmentHandle> {
     let handle = added.get(segment.infoHash);
@@ -143,7 +151,8 @@ export function createTorrentEngine(options: {
         for (const peerId of peerIds) for (const wire of torrent.wires) if (wire.peerId === peerId) wire.destroy();
       };
       // A segment held whole is offered a few pieces per peer at a time (superSeeding.ts).
-      const superSeeder = complete && options.superSeeding !== false ? createSuperSeeder({ pieceCount: segment.pieceSha256.length }) : undefined;
+      const superSeeder = complete ? superSeeding?.segment(segment.pieceSha256.length) : undefined;
+      if (superSeeder !== undefined) torrent.once('close', () => superSeeder.remove());
       torrent.on('wire', (wire: Wire) => {
         if (bans.isBanned(wire.peerId)) return wire.destroy();
         const duplicate = duplicateToClose(client.peerId, wire, torrent.wires);
@@ -151,6 +160,7 @@ export function createTorrentEngine(options: {
           duplicate.destroy();
           if (duplicate === wire) return;
         }
+        rackLocality.attach(wire, complete);
         superSeeder?.attach(wire);
         // Its started pieces stop counting against the budget: segments held back may start one.
         wire.once('close', () => pieceBudget.wake());
@@ -199,6 +209,7 @@ export function createTorrentEngine(options: {
       });
       pieceBudget.track(torrent);
       torrent.once('ready', () => pickStartedPiecesFirst(torrent, pieceBudget));
+      if (!complete) torrent.once('ready', () => rackLocality.guardRequests(torrent));
       torrent.once('ready', () => resolve({ infoHash: torrent.infoHash, done, peers: () => torrent.numPeers, addPeer: (address) => void torrent.addPeer(address) }));
     });
   }
@@ -235,9 +246,14 @@ export function createTorrentEngine(options: {
       const assembling = pieceBudget.inFlight();
       return { assemblingPieces: assembling.pieces, assemblingBytes: assembling.bytes, pendingWriteBytes: pendingWrites.pendingBytes() };
     },
-    /** Bytes served to and fetched from peers, since start. */
-    totals: () => ({ uploaded: client.torrents.reduce((sum, t) => sum + t.uploaded, 0), downloaded: client.torrents.reduce((sum, t) => sum + t.downloaded, 0) }),
+    /** Bytes served to and fetched from peers, since start; of those fetched, how many came from other racks. */
+    totals: () => ({
+      uploaded: client.torrents.reduce((sum, t) => sum + t.uploaded, 0),
+      downloaded: client.torrents.reduce((sum, t) => sum + t.downloaded, 0),
+      downloadedFromOtherRacks: rackLocality.bytesFromOtherRacks(),
+    }),
     async destroy(): Promise<void> {
+      clearInterval(stallCheck);
       await new Promise<void>((resolve) => client.destroy(() => resolve()));
     },
   };

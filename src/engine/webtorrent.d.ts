@@ -14,6 +14,8 @@ declare module 'webtorrent' {
     /** Bytes received and not parsed yet, and how many the parser waits for (bittorrent-protocol internals). */
     _bufferSize: number;
     _parserSize: number;
+    /** The extensions the peer's handshake announced (known by the 'wire' event). */
+    peerExtensions: { extended?: boolean; fast?: boolean; dht?: boolean };
     /** Sent to the peer in the BEP 10 extended handshake, after the 'wire' event. */
     extendedHandshake: Record<string, unknown>;
     /** bittorrent-protocol's single path for outgoing messages: the engine wraps it to batch them. */
@@ -39,6 +41,8 @@ declare module 'webtorrent' {
     pieces: unknown[];
     bitfield: { get(index: number): boolean };
     destroyed: boolean;
+    /** Requests the next free block of a piece over a wire; false when it cannot (internal: the engine wraps it). */
+    _request(wire: Wire, index: number, hotswap: boolean): boolean;
     /** Asks every wire for more requests (internal; the engine calls it to wake a segment it held back). */
     _update(): void;
     /** The info dictionary's SHA-1 per piece, hex (internal; set once the torrent has its metadata). */

@@ -1,24 +1,6 @@
-import type { Locality } from './swarmRegistry.ts';
+import { localityRank, type Locality } from '../locality.ts';
 
-/** The labels that place a node; other labels do not matter to the tracker. */
-export function localityOf(labels: Record<string, string> | undefined): Locality {
-  const locality: Locality = {};
-  if (labels?.rack !== undefined) locality.rack = labels.rack;
-  if (labels?.zone !== undefined) locality.zone = labels.zone;
-  return locality;
-}
-
-/**
- * 0 = same rack, 1 = same zone, 2 = the rest. Rack names are taken to be unique only within a
- * zone, so a rack match across two different zones is no match. A requester without labels
- * (an external client) ranks everyone 2.
- */
-function rank(requester: Locality, peer: Locality): 0 | 1 | 2 {
-  const sameZone = requester.zone !== undefined && peer.zone === requester.zone;
-  const zonesDiffer = requester.zone !== undefined && peer.zone !== undefined && peer.zone !== requester.zone;
-  if (requester.rack !== undefined && peer.rack === requester.rack && !zonesDiffer) return 0;
-  return sameZone ? 1 : 2;
-}
+export { localityOf } from '../locality.ts';
 
 function shuffle<T>(items: T[], random: () => number): T[] {
   for (let i = items.length - 1; i > 0; i--) {
@@ -35,7 +17,7 @@ function shuffle<T>(items: T[], random: () => number): T[] {
  */
 export function orderByLocality<P extends { locality: Locality }>(requester: Locality, candidates: readonly P[], limit: number, random: () => number): P[] {
   const groups: [P[], P[], P[]] = [[], [], []];
-  for (const peer of candidates) groups[rank(requester, peer.locality)].push(peer);
+  for (const peer of candidates) groups[localityRank(requester, peer.locality)].push(peer);
   const ordered: P[] = [];
   for (const group of groups) {
     if (ordered.length >= limit) break;

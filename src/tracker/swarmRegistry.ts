@@ -1,10 +1,7 @@
+import type { Locality } from '../locality.ts';
 import type { AnnounceEvent } from './announceRequest.ts';
 
-/** Where a peer sits, from its node's labels; empty for external clients. */
-export interface Locality {
-  rack?: string;
-  zone?: string;
-}
+export type { Locality } from '../locality.ts';
 
 export interface SwarmPeer {
   peerId: string;

@@ -17,6 +17,7 @@ import { createWorkerMetrics } from './workerMetrics.ts';
 import { startDirectiveListener } from './directiveListener.ts';
 import { createCasHousekeeping } from './casHousekeeping.ts';
 import { startMetricsServer } from './metricsServer.ts';
+import { localityOf } from '../locality.ts';
 
 export type WorkerState = 'created' | 'starting' | 'running' | 'draining' | 'stopped';
 
@@ -123,6 +124,7 @@ export function createWorkerDaemon(config: Config, deps: { logger: Logger }, opt
       downloadLimitBytes: config.worker.downloadLimitBytes,
       uploadLimitBytes: config.worker.uploadLimitBytes,
       onPieceFailed: () => metrics.chunksFailed.inc(),
+      locality: localityOf(config.worker.labels),
     });
     leases =
       config.redisUrl === undefined

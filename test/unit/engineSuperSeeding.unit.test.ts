@@ -2,15 +2,22 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { EventEmitter } from 'node:events';
 import type { Wire } from 'webtorrent';
-import { createSuperSeeder } from '../../src/engine/superSeeding.ts';
+import { createSuperSeeding } from '../../src/engine/superSeeding.ts';
+import type { Nearness } from '../../src/engine/rackLocality.ts';
 
 /** A wire as the super-seeder sees it: what the peer holds, and what was announced to it. */
 class FakeWire extends EventEmitter {
   destroyed = false;
-  readonly held = new Set<number>();
+  readonly peerId: string;
+  readonly held: Set<number>;
   readonly announced: number[] = [];
   sentBitfield: Uint8Array | undefined;
   readonly peerPieces = { get: (index: number) => this.held.has(index) };
+  constructor(peerId: string, held: number[] = []) {
+    super();
+    this.peerId = peerId;
+    this.held = new Set(held);
+  }
   have(index: number): void {
     this.announced.push(index);
   }
@@ -25,68 +32,128 @@ class FakeWire extends EventEmitter {
     this.held.add(index);
     this.emit('have', index);
   }
+  leaves(): void {
+    this.destroyed = true;
+    this.emit('close');
+  }
 }
 
-const connect = (seeder: ReturnType<typeof createSuperSeeder>, viaFast = true): FakeWire => {
-  const wire = new FakeWire();
-  seeder.attach(wire as unknown as Wire);
+type Segment = ReturnType<ReturnType<typeof createSuperSeeding>['segment']>;
+
+const connect = (segment: Segment, peerId: string, options: { viaFast?: boolean; held?: number[] } = {}): FakeWire => {
+  const wire = new FakeWire(peerId, options.held);
+  segment.attach(wire as unknown as Wire);
   // What webtorrent does next for a segment held whole.
-  if (viaFast) wire.haveAll();
+  if (options.viaFast ?? true) wire.haveAll();
   else wire.bitfield(new Uint8Array([0xff]));
   return wire;
 };
 
 describe('super-seeding', () => {
-  it('announces no piece at first, then a few, different ones to each peer while pieces last', () => {
-    const seeder = createSuperSeeder({ pieceCount: 8 });
-    const wires = [connect(seeder), connect(seeder, false), connect(seeder), connect(seeder)];
+  it('announces no piece at first, then pieces no one else is offered, two per peer across segments', () => {
+    const seeding = createSuperSeeding();
+    const a = seeding.segment(8);
+    const wires = [connect(a, 'p1'), connect(a, 'p2', { viaFast: false }), connect(a, 'p3'), connect(a, 'p4')];
     for (const wire of wires) assert.deepEqual([...wire.sentBitfield!], [0], 'an empty bitfield');
     assert.deepEqual(wires.map((wire) => wire.announced), [[0, 1], [2, 3], [4, 5], [6, 7]]);
+    const b = seeding.segment(4);
+    assert.deepEqual(connect(b, 'p1').announced, [], 'p1 has two offers outstanding already');
+    assert.deepEqual(connect(b, 'p5').announced, [0, 1]);
   });
 
-  it('offers a peer one more piece each time it gets one it was offered, never one it holds', () => {
-    const seeder = createSuperSeeder({ pieceCount: 6 });
-    const a = connect(seeder);
-    const b = connect(seeder);
-    b.gets(5); // from a peer other than the seed, before the seed offers it
-    a.gets(0);
-    assert.deepEqual(a.announced, [0, 1, 4], 'piece 4: offered least, 5 is held by b');
-    a.gets(3); // not offered: got elsewhere, so nothing new is owed
-    assert.deepEqual(a.announced, [0, 1, 4]);
-    a.gets(1);
-    a.gets(4);
-    assert.deepEqual(a.announced, [0, 1, 4, 2, 5], 'then the pieces fewest peers hold, offered or not');
-    assert.ok(a.announced.every((index, i) => a.announced.indexOf(index) === i), 'no piece twice');
+  it('offers one more each time a peer announces an offered piece: the oldest segment first, and never a piece a peer holds', () => {
+    const seeding = createSuperSeeding();
+    const a = seeding.segment(3);
+    const b = seeding.segment(4);
+    const p1a = connect(a, 'p1');
+    const p1b = connect(b, 'p1');
+    const p2a = connect(a, 'p2');
+    const qb = connect(b, 'q', { held: [0] }); // holds piece 0 of b, got elsewhere
+    assert.deepEqual([p1a.announced, p1b.announced, p2a.announced, qb.announced], [[0, 1], [], [2], [1, 2]]);
+    p1a.gets(0);
+    assert.deepEqual(p1b.announced, [3], 'a has nothing fresh left; of b, 0 is held and 1, 2 are offered');
+    p2a.gets(2);
+    assert.deepEqual(p2a.announced, [2], 'p2 is on no other segment, and a\'s pieces are placed');
+    p1a.gets(2); // from p2, not offered: nothing owed
+    p1a.gets(1);
+    assert.deepEqual([p1a.announced, p1b.announced], [[0, 1], [3]], 'nothing fresh is left anywhere');
+    const offered = [...p1a.announced.map((i) => `a${i}`), ...p1b.announced.map((i) => `b${i}`), ...p2a.announced.map((i) => `a${i}`), ...qb.announced.map((i) => `b${i}`)];
+    assert.equal(new Set(offered).size, offered.length, 'no piece offered twice');
   });
 
-  it('keeps a peer offered a piece it lacks until it lacks none, so it never waits on others', () => {
-    const seeder = createSuperSeeder({ pieceCount: 4, offersPerPeer: 1 });
-    const a = connect(seeder);
-    const b = connect(seeder);
-    for (const index of [1, 2, 3]) a.gets(index); // a got everything but its offer... and more
-    assert.ok(!a.held.has(a.announced.at(-1)!), 'a still has an offer it lacks');
-    a.gets(a.announced.at(-1)!);
-    assert.deepEqual(a.announced, [0], 'a lacks nothing: no further offer');
-    assert.deepEqual(b.announced, [1]);
-    b.gets(1);
-    assert.deepEqual(b.announced, [1, 2], 'all b lacks is held by a: the piece offered fewest times');
+  it('offers again what a departed peer was offered, and what only it held', () => {
+    const seeding = createSuperSeeding();
+    const a = seeding.segment(4);
+    const p1 = connect(a, 'p1');
+    const p2 = connect(a, 'p2');
+    assert.deepEqual([p1.announced, p2.announced], [[0, 1], [2, 3]]);
+    p1.gets(0);
+    assert.deepEqual(p1.announced, [0, 1], 'nothing fresh is left');
+    p1.leaves();
+    p2.gets(2);
+    assert.deepEqual(p2.announced, [2, 3, 0], 'piece 0 is held by no one connected now');
+    p2.gets(3);
+    assert.deepEqual(p2.announced, [2, 3, 0, 1], 'piece 1 was p1\'s, unfinished');
   });
 
-  it('offers again first what a departed peer was offered and did not finish', () => {
-    const seeder = createSuperSeeder({ pieceCount: 4 });
-    const a = connect(seeder);
-    const b = connect(seeder);
-    assert.deepEqual([a.announced, b.announced], [[0, 1], [2, 3]]);
-    b.destroyed = true;
-    b.emit('close');
-    const c = connect(seeder);
-    assert.deepEqual(c.announced, [2, 3]);
+  it('gives a stalled peer a piece others hold, only once nothing fresh is left to give', () => {
+    let clock = 0;
+    const seeding = createSuperSeeding({ stallMs: 5000, now: () => clock });
+    const a = seeding.segment(3);
+    const p1 = connect(a, 'p1', { held: [] });
+    const p2 = connect(a, 'p2');
+    assert.deepEqual([p1.announced, p2.announced], [[0, 1], [2]]);
+    p1.gets(0);
+    clock = 6000;
+    seeding.checkStalls();
+    assert.deepEqual(p2.announced, [2], 'piece 1 is still with p1: p2 is waiting on the seed, not stalled');
+    p1.gets(1);
+    p2.gets(2);
+    const p3 = connect(a, 'p3', { held: [0] });
+    clock = 10_000;
+    seeding.checkStalls();
+    assert.deepEqual([p1.announced, p2.announced, p3.announced], [[0, 1], [2], []], 'each gained, or joined, 4 s ago');
+    clock = 16_000;
+    seeding.checkStalls();
+    assert.deepEqual(p1.announced, [0, 1, 2], 'p1 lacks piece 2, held by p2 only');
+    assert.deepEqual(p2.announced, [2, 1], 'p2 lacks 0, held by two, and 1, held by one');
+    assert.deepEqual(p3.announced, [1], 'p3 lacks 1 and 2, each held by one peer: the first');
+    seeding.checkStalls();
+    assert.deepEqual([p1.announced.length, p2.announced.length, p3.announced.length], [3, 2, 1], 'a peer with an offer is not stalled');
+  });
+
+  it('frees a removed segment\'s offers for the others', () => {
+    const seeding = createSuperSeeding();
+    const a = seeding.segment(2);
+    const b = seeding.segment(2);
+    const p1a = connect(a, 'p1');
+    const p1b = connect(b, 'p1');
+    assert.deepEqual([p1a.announced, p1b.announced], [[0, 1], []]);
+    a.remove();
+    assert.deepEqual(p1b.announced, [0, 1]);
+  });
+
+  it('gives fresh pieces to rack-mates first, to far peers only on a segment no rack-mate is on', () => {
+    const places = new Map<string, Nearness>([['mate', 'near'], ['far', 'far'], ['new', 'pending']]);
+    const seeding = createSuperSeeding({ nearnessOf: (wire) => places.get(wire.peerId)! });
+    const a = seeding.segment(6);
+    const far = connect(a, 'far');
+    assert.deepEqual(far.announced, [0, 1], 'no rack-mate on the segment yet');
+    const mate = connect(a, 'mate');
+    const fresh = connect(a, 'new');
+    assert.deepEqual([mate.announced, fresh.announced], [[2, 3], []], 'a peer placed nowhere yet is offered nothing');
+    far.gets(0);
+    assert.deepEqual(far.announced, [0, 1], 'now a rack-mate is on it');
+    places.set('new', 'unplaced');
+    fresh.emit('extended', 'handshake', {});
+    assert.deepEqual(fresh.announced, [4, 5], 'a peer without a place (a stock client) is offered like a rack-mate');
   });
 
   it('sends nothing before the bitfield', () => {
-    const seeder = createSuperSeeder({ pieceCount: 4 });
-    const wire = new FakeWire();
-    seeder.attach(wire as unknown as Wire);
+    const seeding = createSuperSeeding();
+    const a = seeding.segment(4);
+    const wire = new FakeWire('p1');
+    a.attach(wire as unknown as Wire);
     wire.gets(1);
     assert.deepEqual(wire.announced, []);
     wire.haveAll();

@@ -1,0 +1,124 @@
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { EventEmitter } from 'node:events';
+import type { Torrent, Wire } from 'webtorrent';
+import { createRackLocality } from '../../src/engine/rackLocality.ts';
+
+/** A wire as rack locality sees it: its handshakes and the pieces the peer holds. */
+class FakeWire extends EventEmitter {
+  destroyed = false;
+  readonly peerId: string;
+  readonly held: Set<number>;
+  readonly extendedHandshake: Record<string, unknown> = {};
+  readonly peerExtensions: { extended?: boolean };
+  readonly peerPieces = { get: (index: number) => this.held.has(index) };
+  constructor(peerId: string, options: { held?: number[]; extended?: boolean } = {}) {
+    super();
+    this.peerId = peerId;
+    this.held = new Set(options.held);
+    this.peerExtensions = { extended: options.extended ?? true };
+  }
+  /** The peer's extended handshake, as bittorrent-protocol emits it (bencoded strings arrive as bytes). */
+  handshake(fields: Record<string, string | number>): this {
+    this.emit('extended', 'handshake', Object.fromEntries(Object.entries(fields).map(([key, value]) => [key, typeof value === 'number' ? value : new TextEncoder().encode(value)])));
+    return this;
+  }
+}
+
+/** A downloading segment: its wires, and the requests that reached webtorrent's own _request. */
+function fakeSegment(wires: FakeWire[]) {
+  const requested: [string, number][] = [];
+  const torrent = Object.assign(new EventEmitter(), {
+    infoHash: '00000000'.padEnd(40, 'a'),
+    wires: wires as unknown as Wire[],
+    _request: (wire: Wire, index: number) => {
+      requested.push([wire.peerId, index]);
+      return true;
+    },
+  }) as unknown as Torrent;
+  return { torrent, requested, ask: (wire: FakeWire, index: number) => torrent._request(wire as unknown as Wire, index, false) };
+}
+
+describe('rack locality', () => {
+  it('announces its rack and zone, and places each peer by the handshake it sends', () => {
+    const locality = createRackLocality({ rack: 'r1', zone: 'z' }, 'me');
+    const wire = (id: string, extended = true): FakeWire => {
+      const w = new FakeWire(id, { extended });
+      locality.attach(w as unknown as Wire, false);
+      return w;
+    };
+    const mate = wire('mate');
+    assert.deepEqual(mate.extendedHandshake, { te_rack: 'r1', te_zone: 'z' });
+    assert.equal(locality.nearnessOf(mate as unknown as Wire), 'pending');
+    mate.handshake({ te_rack: 'r1', te_zone: 'z' });
+    const far = wire('far').handshake({ te_rack: 'r2', te_zone: 'z' });
+    const otherZone = wire('other-zone').handshake({ te_rack: 'r1', te_zone: 'y' });
+    const stock = wire('stock').handshake({});
+    const noExtensions = wire('old', false);
+    assert.deepEqual(
+      [mate, far, otherZone, stock, noExtensions].map((w) => locality.nearnessOf(w as unknown as Wire)),
+      ['near', 'far', 'far', 'unplaced', 'unplaced'],
+    );
+  });
+
+  it('places no one when this node has no rack', () => {
+    const locality = createRackLocality({}, 'me');
+    const wire = new FakeWire('p');
+    locality.attach(wire as unknown as Wire, false);
+    wire.handshake({ te_rack: 'r1' });
+    assert.equal(locality.nearnessOf(wire as unknown as Wire), 'unplaced');
+    assert.deepEqual(wire.extendedHandshake, {});
+  });
+
+  it('takes a piece from outside the rack only when no rack-mate holds it and it is this node\'s to bring in', () => {
+    let clock = 0;
+    const locality = createRackLocality({ rack: 'r1' }, 'm2', { fetchAnywayMs: 30_000, now: () => clock });
+    const near = [new FakeWire('m1', { held: [5] }), new FakeWire('m3')];
+    const far = new FakeWire('x', { held: [0, 1, 2, 3, 4, 5] });
+    for (const wire of [...near, far]) locality.attach(wire as unknown as Wire, false);
+    for (const wire of near) wire.handshake({ te_rack: 'r1' });
+    far.handshake({ te_rack: 'r2' });
+    const segment = fakeSegment([...near, far]);
+    locality.guardRequests(segment.torrent);
+    // Members m1, m2, m3 in peer id order; the infohash's first 8 hex digits (0) shift nothing.
+    assert.deepEqual([0, 1, 2, 3, 4, 5].map((index) => segment.ask(far, index)), [false, true, false, false, true, false]);
+    assert.deepEqual(segment.requested, [['x', 1], ['x', 4]], 'pieces 1 and 4 are m2\'s; 5 is held by m1');
+    assert.equal(segment.ask(near[0]!, 5), true, 'a rack-mate\'s wire is never held back');
+    clock = 29_999;
+    assert.equal(segment.ask(far, 0), false);
+    clock = 30_000;
+    assert.equal(segment.ask(far, 0), true, 'piece 0 waited 30 s for m1 to bring it in');
+    segment.torrent.emit('verified', 3);
+    clock = 60_000;
+    assert.equal(segment.ask(far, 3), false, 'a piece verified is forgotten; asked again, its wait starts over');
+  });
+
+  it('does not wait for a rack-mate that seeds the segment: it brings nothing in, and holds what it offers', () => {
+    const locality = createRackLocality({ rack: 'r1' }, 'm2');
+    const seed = new FakeWire('m1', { held: [1] });
+    const far = new FakeWire('x', { held: [0, 1, 2] });
+    for (const wire of [seed, far]) locality.attach(wire as unknown as Wire, false);
+    seed.handshake({ te_rack: 'r1', te_seeding: 1 });
+    far.handshake({ te_rack: 'r2' });
+    const segment = fakeSegment([seed, far]);
+    locality.guardRequests(segment.torrent);
+    assert.deepEqual([0, 1, 2].map((index) => segment.ask(far, index)), [true, false, true]);
+    const ours = new FakeWire('y');
+    locality.attach(ours as unknown as Wire, true);
+    assert.deepEqual(ours.extendedHandshake, { te_rack: 'r1', te_seeding: 1 });
+  });
+
+  it('deals pieces afresh when a rack-mate leaves, and fetches freely alone in the rack', () => {
+    const locality = createRackLocality({ rack: 'r1' }, 'm2');
+    const mate = new FakeWire('m1');
+    const far = new FakeWire('x', { held: [0, 1] });
+    for (const wire of [mate, far]) locality.attach(wire as unknown as Wire, false);
+    mate.handshake({ te_rack: 'r1' });
+    far.handshake({ te_rack: 'r2' });
+    const segment = fakeSegment([mate, far]);
+    locality.guardRequests(segment.torrent);
+    assert.deepEqual([segment.ask(far, 0), segment.ask(far, 1)], [false, true]);
+    mate.destroyed = true;
+    assert.deepEqual([segment.ask(far, 0), segment.ask(far, 1)], [true, true]);
+  });
+});

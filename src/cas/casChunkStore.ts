@@ -18,6 +18,8 @@ export interface CasChunkStoreOptions {
   length?: number;
   /** Pieces it has already checked are stored without hashing them again. */
   verifier?: PieceVerifier;
+  /** Given each piece's buffer once it is stored: the store holds it no longer (e.g. a pool takes it back). */
+  onWritten?: (buf: Uint8Array) => void;
   /** webtorrent adds its own keys (torrent, files, path, name…); they are ignored. */
   [webtorrentKey: string]: unknown;
 }
@@ -44,6 +46,7 @@ export class CasChunkStore {
   readonly #pendingWrites: CasChunkStoreOptions['pendingWrites'];
   readonly #lastPieceLength: number | undefined;
   readonly #verifier: PieceVerifier | undefined;
+  readonly #onWritten: CasChunkStoreOptions['onWritten'];
   #closed = false;
 
   constructor(chunkLength: number, opts: CasChunkStoreOptions) {
@@ -56,6 +59,7 @@ export class CasChunkStore {
     this.#onStored = opts.onStored;
     this.#pendingWrites = opts.pendingWrites;
     this.#verifier = opts.verifier;
+    this.#onWritten = opts.onWritten;
     this.#readCache = opts.readCache ?? new ChunkReadCache({ maxBytes: 4 * 1024 * 1024 });
     const length = opts.length;
     const expected = (this.#pieces.length - 1) * chunkLength;
@@ -77,6 +81,7 @@ export class CasChunkStore {
       // webtorrent waits for cb whatever onStored does; an exception in onStored still surfaces.
       try {
         if (error === null && outcome !== undefined) this.#onStored?.(index, outcome);
+        if (error === null) this.#onWritten?.(buf);
       } finally {
         this.#pendingWrites?.finished(bytes);
         cb(error);

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import WebTorrent, { type Wire } from 'webtorrent';
+import Piece from 'torrent-piece';
 import type { Logger } from 'pino';
 import { CasChunkStore, ChunkReadCache, PieceVerifier, verifiedBitfield, type ContentStore } from '../cas/index.ts';
 import { coalesceWireWrites } from './coalesceWireWrites.ts';
@@ -10,6 +11,7 @@ import { createSuperSeeding } from './superSeeding.ts';
 import { createRackLocality } from './rackLocality.ts';
 import type { Locality } from '../locality.ts';
 import { createPieceBudget, pickStartedPiecesFirst } from './pieceSelection.ts';
+import { createPieceBufferPool } from './pieceBufferPool.ts';
 import { createWriteBackpressure } from './writeBackpressure.ts';
 
 /** The private-swarm settings (invariant 9): no DHT, LSD, PEX, UPnP or NAT-PMP, no web seeds, TCP only. */
@@ -44,6 +46,17 @@ export interface AddSegmentOptions {
 
 // A piece failing SHA-1 three times from one peer is not line noise: the peer is lying.
 const maxStrikes = 3;
+
+/**
+ * Every piece of every engine in the process is assembled in a buffer from here, and goes back
+ * once the CAS has written it (pieceBufferPool.ts). torrent-piece's hook is the module's own, so
+ * there is one pool per process, whatever the engines.
+ */
+const pieceBuffers = createPieceBufferPool();
+Piece.allocate = pieceBuffers.take;
+
+/** The process's piece buffers: handed out, reused, returned, and bytes idle now. */
+export const pieceBufferStats = pieceBuffers.stats;
 
 /**
  * webtorrent over the CAS. Each segment torrent reads and writes chunks by SHA-256 through
@@ -116,7 +129,15 @@ export function createTorrentEngine(options: {
     return new Promise((resolve, reject) => {
       const torrent = client.add(segment.torrentFile, {
         store: CasChunkStore,
-        storeOpts: { cas: options.cas, pieceSha256: segment.pieceSha256, readCache, pendingWrites, verifier, onStored: (index: number) => segment.onPieceStored?.(index) },
+        storeOpts: {
+          cas: options.cas,
+          pieceSha256: segment.pieceSha256,
+          readCache,
+          pendingWrites,
+          verifier,
+          onStored: (index: number) => segment.onPieceStored?.(index),
+          onWritten: pieceBuffers.give,
+        },
         // The manifest's SHA-256 is the check (invariant 7): webtorrent's SHA-1 would hash every piece a second time.
         verifyPiece: (index: number, buf: Uint8Array) => {
           const verified = verifier.verify(index, buf);

@@ -90,3 +90,20 @@ declare module 'fs-chunk-store' {
     readonly chunkLength: number;
   }
 }
+
+declare module 'torrent-piece' {
+  /** One piece being assembled from 16 KiB blocks (as patched by patches/torrent-piece+4.0.1.patch). */
+  export default class Piece {
+    /** Where each piece's buffer comes from (the patch's hook): the engine hands out reused ones. */
+    static allocate: (length: number) => Uint8Array;
+    constructor(length: number);
+    readonly length: number;
+    missing: number;
+    _buffer: (Uint8Array | undefined)[] | null;
+    reserve(): number;
+    chunkLength(index: number): number;
+    chunkOffset(index: number): number;
+    set(index: number, data: Uint8Array, source: unknown): boolean;
+    flush(): Uint8Array | null;
+  }
+}

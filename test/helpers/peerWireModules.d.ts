@@ -33,18 +33,3 @@ declare module 'memory-chunk-store' {
     destroy(cb?: (error: Error | null) => void): void;
   }
 }
-
-declare module 'torrent-piece' {
-  /** One piece being assembled from 16 KiB blocks (as patched by patches/torrent-piece+4.0.1.patch). */
-  export default class Piece {
-    constructor(length: number);
-    readonly length: number;
-    missing: number;
-    _buffer: (Uint8Array | undefined)[] | null;
-    reserve(): number;
-    chunkLength(index: number): number;
-    chunkOffset(index: number): number;
-    set(index: number, data: Uint8Array, source: unknown): boolean;
-    flush(): Uint8Array | null;
-  }
-}

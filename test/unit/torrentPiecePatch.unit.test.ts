@@ -38,4 +38,29 @@ describe('torrent-piece, as patched', () => {
     assert.equal(piece.set(0, Buffer.alloc(16 * 1024, 7), 'peer'), false);
     assert.equal(piece.flush(), null);
   });
+
+  it('takes its buffer from Piece.allocate at the first reservation, and overwrites whatever the buffer held', () => {
+    const allocate = Piece.allocate;
+    const reused = new Uint8Array(20 * 1024).fill(0xaa);
+    const asked: number[] = [];
+    Piece.allocate = (length) => {
+      asked.push(length);
+      return reused;
+    };
+    try {
+      const piece = new Piece(reused.length);
+      assert.deepEqual(asked, [], 'nothing is allocated before a block is reserved');
+      piece.reserve();
+      piece.reserve();
+      assert.deepEqual(asked, [reused.length]);
+      const bytes = randomBytes(reused.length);
+      piece.set(1, bytes.subarray(16 * 1024), 'peer');
+      piece.set(0, bytes.subarray(0, 16 * 1024), 'peer');
+      const flushed = piece.flush();
+      assert.equal(flushed, reused);
+      assert.deepEqual(Buffer.from(flushed), bytes);
+    } finally {
+      Piece.allocate = allocate;
+    }
+  });
 });

@@ -1,0 +1,43 @@
+import { describe, it, mock } from 'node:test';
+import assert from 'node:assert/strict';
+import { createPieceBufferPool } from '../../src/engine/pieceBufferPool.ts';
+
+const MiB = 1024 * 1024;
+
+describe('the piece buffer pool', () => {
+  it('hands a returned buffer out again for a piece of the same length', () => {
+    const pool = createPieceBufferPool();
+    const first = pool.take(MiB);
+    pool.give(first);
+    assert.notEqual(pool.take(2 * MiB), first, 'another length gets a buffer of its own');
+    assert.equal(pool.take(MiB), first);
+    assert.notEqual(pool.take(MiB), first, 'each buffer goes out once');
+    assert.deepEqual(pool.stats(), { taken: 4, reused: 1, returned: 1, idleBytes: 0 });
+  });
+
+  it('keeps no buffer a socket could still hold (128 KiB or less), no view into another, and no more than its idle limit', () => {
+    const pool = createPieceBufferPool({ maxIdleBytes: 2 * MiB });
+    pool.give(pool.take(128 * 1024));
+    pool.give(new Uint8Array(4 * MiB).subarray(0, MiB));
+    for (const buffer of [pool.take(MiB), pool.take(MiB), pool.take(MiB)]) pool.give(buffer);
+    assert.deepEqual(pool.stats(), { taken: 4, reused: 0, returned: 2, idleBytes: 2 * MiB });
+  });
+
+  it('lets its idle buffers go once none was taken for a while', () => {
+    mock.timers.enable({ apis: ['setTimeout'] });
+    try {
+      const pool = createPieceBufferPool({ idleMs: 5000 });
+      pool.give(pool.take(MiB));
+      mock.timers.tick(5000);
+      assert.equal(pool.stats().idleBytes, MiB, 'a buffer was taken in the last 5 s');
+      mock.timers.tick(5000);
+      assert.equal(pool.stats().idleBytes, 0);
+      const again = pool.take(MiB);
+      assert.equal(pool.stats().reused, 0, 'a new buffer, not the one let go');
+      pool.give(again);
+      assert.equal(pool.stats().idleBytes, MiB, 'and the pool works as before');
+    } finally {
+      mock.timers.reset();
+    }
+  });
+});

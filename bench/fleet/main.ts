@@ -52,7 +52,7 @@ async function measure(options: FleetOptions, signal: AbortSignal, cleanup: Clea
   for (const name of options.systems) {
     log(`${name}: starting (bounded at ${(timeoutMs / 1000).toFixed(0)} s)`);
     try {
-      const result = await runSystem(systems[name], { network, artifact, origin, log, databaseServerUrl: options.databaseServerUrl }, join(workRoot, name), options, lowerBound, timeoutMs, signal);
+      const result = await runSystem(systems[name], { network, artifact, origin, log, databaseServerUrl: options.databaseServerUrl, workerNodeArgs: options.workerNodeArgs }, join(workRoot, name), options, lowerBound, timeoutMs, signal);
       results[name] = result;
       log(`${name}: last node ${result.lastNodeSeconds?.toFixed(1) ?? 'unfinished'} s, origin ${result.originRatio.toFixed(2)} F, verified ${result.allVerified}`);
     } catch (error) {

@@ -19,6 +19,8 @@ export interface FleetOptions {
   plotPath: string | undefined;
   /** The PostgreSQL server the TorrentEdge control plane gets a fresh database on; undefined runs it on the embedded PGlite. */
   databaseServerUrl: string | undefined;
+  /** Extra node flags for each TorrentEdge worker (e.g. --trace-gc, V8 heap settings). */
+  workerNodeArgs: string[];
   json: boolean;
   help: boolean;
 }
@@ -46,6 +48,8 @@ options:
                      its own dropped at the end (default $BENCH_DATABASE_URL or
                      postgres://postgres@127.0.0.1:5432/postgres); "embedded" runs it on PGlite
                      in the harness process, as \`npm start\` does
+  --node-arg ARG     an extra node flag for each TorrentEdge worker (repeatable), e.g.
+                     --node-arg=--max-semi-space-size=8
   --plot PATH        write the CDF of node completion times as SVG (default docs/fleet-cdf.svg;
                      --plot none to skip)
   --json             print one JSON object instead of the table
@@ -66,6 +70,7 @@ export function parseOptions(args: string[], env: NodeJS.ProcessEnv): FleetOptio
       timeout: { type: 'string' },
       plot: { type: 'string' },
       database: { type: 'string' },
+      'node-arg': { type: 'string', multiple: true, default: [] },
       json: { type: 'boolean', default: false },
       help: { type: 'boolean', default: false },
     },
@@ -88,6 +93,7 @@ export function parseOptions(args: string[], env: NodeJS.ProcessEnv): FleetOptio
     timeoutSeconds: values.timeout === undefined ? undefined : positive('timeout', values.timeout, 1, false),
     plotPath: values.plot === 'none' ? undefined : (values.plot ?? 'docs/fleet-cdf.svg'),
     databaseServerUrl: databaseServer(values.database ?? env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres'),
+    workerNodeArgs: values['node-arg'],
     json: values.json,
     help: values.help,
   };

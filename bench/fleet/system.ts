@@ -18,6 +18,8 @@ export interface FleetContext {
   workDir: string;
   /** The PostgreSQL server for TorrentEdge's control plane (a database per run); undefined for the embedded PGlite. */
   databaseServerUrl: string | undefined;
+  /** Extra node flags for each TorrentEdge worker. */
+  workerNodeArgs: readonly string[];
   log: (message: string) => void;
 }
 

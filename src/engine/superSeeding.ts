@@ -2,10 +2,14 @@ import type { Wire } from 'webtorrent';
 import type { Nearness } from './rackLocality.ts';
 
 /**
- * Offers a peer may have outstanding at a time, across every segment: two keep the seed's link to
- * a peer busy while the peer's request for the next one crosses it.
+ * Offers a peer may have outstanding at a time, across every segment: at least two, which keep
+ * the seed's link to a peer busy while the peer's request for the next one crosses it, and
+ * about twelve shared among the peers, so that a seed with few peers keeps enough pieces coming:
+ * with one peer and two offers, bench pair had two 1 MiB pieces in flight and ran at 0.46× its
+ * baseline. Each offer is of a piece no one else is offered, so more offers bring no duplicates.
  */
-const defaultOffersPerPeer = 2;
+const defaultMinOffersPerPeer = 2;
+const defaultOffersShared = 12;
 
 /**
  * How long a peer may go without a new piece of a segment, holding no offer of it, before the seed
@@ -45,13 +49,16 @@ interface SegmentState {
  *
  * Instead each peer sees an empty bitfield, then HAVE for pieces that no connected peer holds and
  * none is offered: each such piece goes to exactly one peer, and the others get it from that peer.
- * A peer is offered at most a few at a time, over all segments together (oldest segment first),
+ * A peer is offered a few at a time, over all segments together (oldest segment first),
  * and one more each time it announces an offered piece. Pieces others already hold are not offered:
  * sending them again is what made the seed the bottleneck. A piece whose offeree or whose only
  * holder leaves is offered again. Requests are still served for any piece.
  */
-export function createSuperSeeding(options: { offersPerPeer?: number; stallMs?: number; now?: () => number; nearnessOf?: (wire: Wire) => Nearness } = {}) {
-  const perPeer = options.offersPerPeer ?? defaultOffersPerPeer;
+export function createSuperSeeding(
+  options: { minOffersPerPeer?: number; offersShared?: number; stallMs?: number; now?: () => number; nearnessOf?: (wire: Wire) => Nearness } = {},
+) {
+  const minPerPeer = options.minOffersPerPeer ?? defaultMinOffersPerPeer;
+  const shared = options.offersShared ?? defaultOffersShared;
   const nearnessOf = options.nearnessOf ?? ((): Nearness => 'unplaced');
   const stallMs = options.stallMs ?? defaultStallMs;
   const now = options.now ?? Date.now;
@@ -119,7 +126,7 @@ export function createSuperSeeding(options: { offersPerPeer?: number; stallMs?: 
   const offerMore = (peerId: string): void => {
     const wires = peers.get(peerId);
     if (wires === undefined) return;
-    let free = perPeer - outstanding(peerId);
+    let free = Math.max(minPerPeer, Math.ceil(shared / peers.size)) - outstanding(peerId);
     for (const segment of segments) {
       if (free <= 0) return;
       // A duplicate connection may be closing beside its replacement: take the live one.

@@ -49,9 +49,27 @@ const connect = (segment: Segment, peerId: string, options: { viaFast?: boolean;
   return wire;
 };
 
+/** Two offers per peer, however few the peers: what most cases below are about. */
+const twoEach = { offersShared: 0 };
+
 describe('super-seeding', () => {
-  it('announces no piece at first, then pieces no one else is offered, two per peer across segments', () => {
+  it('shares about twelve offers among the peers, at least two each, so that one peer alone is kept busy', () => {
     const seeding = createSuperSeeding();
+    const a = seeding.segment(60);
+    const p1 = connect(a, 'p1');
+    assert.equal(p1.announced.length, 12, 'alone, p1 is offered twelve');
+    const p2 = connect(a, 'p2');
+    assert.deepEqual(p2.announced, [12, 13, 14, 15, 16, 17], 'two peers: six each');
+    for (const index of p1.announced.slice(0, 6)) p1.gets(index);
+    assert.equal(p1.announced.length, 12, 'p1 still has six outstanding');
+    p1.gets(p1.announced[6]!);
+    assert.deepEqual(p1.announced.slice(12), [18]);
+    for (const id of ['p3', 'p4', 'p5', 'p6', 'p7']) connect(a, id);
+    assert.equal(connect(a, 'p8').announced.length, 2, 'eight peers: the least, two');
+  });
+
+  it('announces no piece at first, then pieces no one else is offered, two per peer across segments', () => {
+    const seeding = createSuperSeeding(twoEach);
     const a = seeding.segment(8);
     const wires = [connect(a, 'p1'), connect(a, 'p2', { viaFast: false }), connect(a, 'p3'), connect(a, 'p4')];
     for (const wire of wires) assert.deepEqual([...wire.sentBitfield!], [0], 'an empty bitfield');
@@ -62,7 +80,7 @@ describe('super-seeding', () => {
   });
 
   it('offers one more each time a peer announces an offered piece: the oldest segment first, and never a piece a peer holds', () => {
-    const seeding = createSuperSeeding();
+    const seeding = createSuperSeeding(twoEach);
     const a = seeding.segment(3);
     const b = seeding.segment(4);
     const p1a = connect(a, 'p1');
@@ -82,7 +100,7 @@ describe('super-seeding', () => {
   });
 
   it('offers again what a departed peer was offered, and what only it held', () => {
-    const seeding = createSuperSeeding();
+    const seeding = createSuperSeeding(twoEach);
     const a = seeding.segment(4);
     const p1 = connect(a, 'p1');
     const p2 = connect(a, 'p2');
@@ -98,7 +116,7 @@ describe('super-seeding', () => {
 
   it('gives a stalled peer a piece others hold, only once nothing fresh is left to give', () => {
     let clock = 0;
-    const seeding = createSuperSeeding({ stallMs: 5000, now: () => clock });
+    const seeding = createSuperSeeding({ ...twoEach, stallMs: 5000, now: () => clock });
     const a = seeding.segment(3);
     const p1 = connect(a, 'p1', { held: [] });
     const p2 = connect(a, 'p2');
@@ -123,7 +141,7 @@ describe('super-seeding', () => {
   });
 
   it('frees a removed segment\'s offers for the others', () => {
-    const seeding = createSuperSeeding();
+    const seeding = createSuperSeeding(twoEach);
     const a = seeding.segment(2);
     const b = seeding.segment(2);
     const p1a = connect(a, 'p1');
@@ -135,7 +153,7 @@ describe('super-seeding', () => {
 
   it('gives fresh pieces to rack-mates first, to far peers only on a segment no rack-mate is on', () => {
     const places = new Map<string, Nearness>([['mate', 'near'], ['far', 'far'], ['new', 'pending']]);
-    const seeding = createSuperSeeding({ nearnessOf: (wire) => places.get(wire.peerId)! });
+    const seeding = createSuperSeeding({ ...twoEach, nearnessOf: (wire) => places.get(wire.peerId)! });
     const a = seeding.segment(6);
     const far = connect(a, 'far');
     assert.deepEqual(far.announced, [0, 1], 'no rack-mate on the segment yet');
@@ -150,7 +168,7 @@ describe('super-seeding', () => {
   });
 
   it('sends nothing before the bitfield', () => {
-    const seeding = createSuperSeeding();
+    const seeding = createSuperSeeding(twoEach);
     const a = seeding.segment(4);
     const wire = new FakeWire('p1');
     a.attach(wire as unknown as Wire);

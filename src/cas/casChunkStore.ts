@@ -20,6 +20,13 @@ export interface CasChunkStoreOptions {
   verifier?: PieceVerifier;
   /** Given each piece's buffer once it is stored: the store holds it no longer (e.g. a pool takes it back). */
   onWritten?: (buf: Uint8Array) => void;
+  /**
+   * Whether get's callback is done with the bytes when it returns (it copies them), so the
+   * read-ahead window they came from may be read into again. True only for the engine's wires,
+   * which copy each block into a batch for the socket (coalesceWireWrites.ts); a stock wire keeps
+   * the bytes queued for its socket.
+   */
+  callbackCopiesReads?: boolean;
   /** webtorrent adds its own keys (torrent, files, path, name…); they are ignored. */
   [webtorrentKey: string]: unknown;
 }
@@ -47,6 +54,7 @@ export class CasChunkStore {
   readonly #lastPieceLength: number | undefined;
   readonly #verifier: PieceVerifier | undefined;
   readonly #onWritten: CasChunkStoreOptions['onWritten'];
+  readonly #viewsCopiedByCallback: boolean;
   #closed = false;
 
   constructor(chunkLength: number, opts: CasChunkStoreOptions) {
@@ -60,6 +68,7 @@ export class CasChunkStore {
     this.#pendingWrites = opts.pendingWrites;
     this.#verifier = opts.verifier;
     this.#onWritten = opts.onWritten;
+    this.#viewsCopiedByCallback = opts.callbackCopiesReads === true;
     this.#readCache = opts.readCache ?? new ChunkReadCache({ maxBytes: 4 * 1024 * 1024 });
     const length = opts.length;
     const expected = (this.#pieces.length - 1) * chunkLength;
@@ -96,7 +105,13 @@ export class CasChunkStore {
     const pieceLength = index === this.#pieces.length - 1 ? this.#lastPieceLength : this.chunkLength;
     const offset = opts?.offset ?? 0;
     if (pieceLength === undefined) return settle(this.#cas.readChunk(digest, offset, opts?.length ?? undefined), cb);
-    settle(this.#readCache.read(this.#cas, digest, pieceLength, offset, opts?.length ?? pieceLength - offset), cb);
+    const readCache = this.#readCache;
+    settle(readCache.read(this.#cas, digest, pieceLength, offset, opts?.length ?? pieceLength - offset), (error, bytes) => {
+      cb(error, bytes);
+      // webtorrent has copied the block into the wire's batch by now (coalesceWireWrites.ts), so
+      // the window it came from may be read into again.
+      if (bytes !== undefined && this.#viewsCopiedByCallback) readCache.done(bytes);
+    });
   }
 
   close(cb: Callback = noop): void {

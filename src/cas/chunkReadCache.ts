@@ -1,3 +1,4 @@
+import { createBufferPool } from './bufferPool.ts';
 import type { ContentStore } from './contentStore.ts';
 
 export interface ChunkReadCacheOptions {
@@ -21,6 +22,11 @@ interface Window {
   ahead: number;
   /** Bytes served from it: how much of the read-ahead was used, once it is evicted. */
   served: number;
+  /** Reads served from it whose bytes are not yet handed back with done(). */
+  users: number;
+  evicted: boolean;
+  /** Its bytes once read, until they go back to the pool. */
+  buffer: Buffer | undefined;
 }
 
 /**
@@ -43,6 +49,10 @@ export class ChunkReadCache {
   #readsSinceProbe = 0;
   #generation = 0;
   readonly #windows = new Map<string, Window>();
+  /** Windows read, by their bytes' ArrayBuffer: what done() finds a view's window by. */
+  readonly #byBuffer = new Map<ArrayBufferLike, Window>();
+  /** Window buffers are reused once evicted and handed back by every reader (see done). */
+  readonly #buffers: ReturnType<typeof createBufferPool>;
 
   constructor(options: ChunkReadCacheOptions = {}) {
     this.maxWindowBytes = options.maxWindowBytes ?? 1024 * 1024;
@@ -55,6 +65,12 @@ export class ChunkReadCache {
       throw new RangeError(`maxBytes must be an integer of at least maxWindowBytes, got ${this.maxBytes}`);
     }
     this.#windowBytes = this.maxWindowBytes;
+    this.#buffers = createBufferPool({ maxIdleBytes: Math.min(this.maxBytes, 8 * 1024 * 1024), smallestKept: minWindowBytes });
+  }
+
+  /** Window buffers taken, of those how many were reused, how many came back, and bytes idle now. */
+  stats(): { taken: number; reused: number; returned: number; idleBytes: number } {
+    return this.#buffers.stats();
   }
 
   /** The read-ahead in use now (it adapts between 16 KiB and maxWindowBytes). */
@@ -80,11 +96,27 @@ export class ChunkReadCache {
     const key = `${sha256}:${start}:${size}`;
     let window = this.#windows.get(key);
     if (window === undefined) {
-      window = { bytes: cas.readChunk(sha256, start, end - start), generation: this.#generation, length: end - start, ahead: end - offset, served: 0 };
-      const added = window;
-      added.bytes.catch(() => {
-        if (this.#windows.get(key) === added) this.#drop(key, added);
-      });
+      const length = end - start;
+      const added: Window = {
+        bytes: cas.readChunk(sha256, start, length, this.#buffers.take(length)),
+        generation: this.#generation,
+        length,
+        ahead: end - offset,
+        served: 0,
+        users: 0,
+        evicted: false,
+        buffer: undefined,
+      };
+      window = added;
+      added.bytes.then(
+        (bytes) => {
+          added.buffer = bytes;
+          this.#byBuffer.set(bytes.buffer, added);
+        },
+        () => {
+          if (this.#windows.get(key) === added) this.#drop(key, added);
+        },
+      );
       this.#cachedBytes += added.length;
     } else {
       // Map order is insertion order: re-inserting makes this the most recently used.
@@ -92,9 +124,36 @@ export class ChunkReadCache {
     }
     this.#windows.set(key, window);
     window.served += length;
+    window.users++;
     this.#evict();
-    const bytes = await window.bytes;
-    return bytes.subarray(offset - start, offset - start + length);
+    try {
+      const bytes = await window.bytes;
+      return bytes.subarray(offset - start, offset - start + length);
+    } catch (error) {
+      window.users--;
+      throw error;
+    }
+  }
+
+  /**
+   * Hands back bytes read(): the caller holds no view of them any more. A window evicted and handed
+   * back by every reader is read into again, so done() must come only when nothing will read those
+   * bytes again (CasChunkStore calls it once webtorrent has copied a block into its batch for the
+   * socket: coalesceWireWrites.ts). Bytes never handed back are simply left to the collector.
+   */
+  done(bytes: Uint8Array): void {
+    const window = this.#byBuffer.get(bytes.buffer);
+    if (window === undefined || window.users === 0) return;
+    window.users--;
+    this.#release(window);
+  }
+
+  /** Back to the pool once evicted and handed back by all. */
+  #release(window: Window): void {
+    if (!window.evicted || window.users > 0 || window.buffer === undefined) return;
+    this.#byBuffer.delete(window.buffer.buffer);
+    this.#buffers.give(window.buffer);
+    window.buffer = undefined;
   }
 
   #evict(): void {
@@ -118,5 +177,7 @@ export class ChunkReadCache {
   #drop(key: string, window: Window): void {
     this.#windows.delete(key);
     this.#cachedBytes -= window.length;
+    window.evicted = true;
+    this.#release(window);
   }
 }

@@ -144,8 +144,11 @@ export class ContentStore {
     this.#metrics?.dedupBytes.inc(bytes);
   }
 
-  /** Bytes [offset, offset + length) of a chunk; length defaults to the rest of it. */
-  async readChunk(sha256: string, offset = 0, length?: number): Promise<Buffer> {
+  /**
+   * Bytes [offset, offset + length) of a chunk; length defaults to the rest of it. With `into`
+   * (of exactly `length` bytes), they are read into it, and the result is a Buffer over it.
+   */
+  async readChunk(sha256: string, offset = 0, length?: number, into?: Uint8Array): Promise<Buffer> {
     assertSha256Hex(sha256);
     const handle = await openChunk(this.layout, sha256).catch((error: unknown) => {
       if (error instanceof ChunkNotFoundError) this.#metrics?.misses.inc();
@@ -157,7 +160,8 @@ export class ContentStore {
       if (!Number.isSafeInteger(offset) || !Number.isSafeInteger(wanted) || offset < 0 || wanted < 0 || offset + wanted > size) {
         throw new RangeError(`range [${offset}, ${offset}+${wanted}) is outside chunk ${sha256} of ${size} bytes`);
       }
-      const bytes = await readExactly(handle, offset, wanted, `chunk ${sha256}`);
+      if (into !== undefined && into.byteLength !== wanted) throw new RangeError(`into has ${into.byteLength} bytes for a read of ${wanted}`);
+      const bytes = await readExactly(handle, offset, wanted, `chunk ${sha256}`, into);
       this.#metrics?.hits.inc();
       return bytes;
     } finally {

@@ -3,6 +3,7 @@ export { ContentStore, type ContentStoreOptions, type PutChunkOutcome } from './
 export { CasChunkStore, PieceVerifier, type CasChunkStoreOptions, type ChunkGetOptions } from './casChunkStore.ts';
 export { VerifiedChunk } from './verifiedChunk.ts';
 export { ChunkReadCache, type ChunkReadCacheOptions } from './chunkReadCache.ts';
+export { createBufferPool, type BufferPool } from './bufferPool.ts';
 export { verifiedBitfield } from './verifiedBitfield.ts';
 export { buildSegmentTorrent, chunkSha1, type SegmentTorrent, type SegmentTorrentInput } from './segmentTorrent.ts';
 export { createCasMetrics, type CasMetrics, type CasStats } from './casMetrics.ts';

@@ -12,8 +12,8 @@ export async function openChunk(layout: CasLayout, sha256: string): Promise<File
 }
 
 /** Reads exactly `length` bytes at `position`, or throws: a short chunk is a damaged chunk. */
-export async function readExactly(handle: FileHandle, position: number, length: number, what: string): Promise<Buffer> {
-  const buffer = Buffer.allocUnsafe(length);
+export async function readExactly(handle: FileHandle, position: number, length: number, what: string, into?: Uint8Array): Promise<Buffer> {
+  const buffer = into === undefined ? Buffer.allocUnsafe(length) : Buffer.from(into.buffer, into.byteOffset, length);
   for (let filled = 0; filled < length; ) {
     const { bytesRead } = await handle.read(buffer, filled, length - filled, position + filled);
     if (bytesRead === 0) throw new Error(`${what} ended at ${position + filled} bytes, ${length - filled} bytes early`);

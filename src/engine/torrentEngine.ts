@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import WebTorrent, { type Wire } from 'webtorrent';
 import Piece from 'torrent-piece';
 import type { Logger } from 'pino';
-import { CasChunkStore, ChunkReadCache, PieceVerifier, verifiedBitfield, type ContentStore } from '../cas/index.ts';
+import { CasChunkStore, ChunkReadCache, createBufferPool, PieceVerifier, verifiedBitfield, type ContentStore } from '../cas/index.ts';
 import { coalesceWireWrites } from './coalesceWireWrites.ts';
 import { duplicateToClose } from './duplicateWires.ts';
 import { createPeerBans } from './peerBans.ts';
@@ -11,7 +11,6 @@ import { createSuperSeeding } from './superSeeding.ts';
 import { createRackLocality } from './rackLocality.ts';
 import type { Locality } from '../locality.ts';
 import { createPieceBudget, pickStartedPiecesFirst } from './pieceSelection.ts';
-import { createPieceBufferPool } from './pieceBufferPool.ts';
 import { createWriteBackpressure } from './writeBackpressure.ts';
 
 /** The private-swarm settings (invariant 9): no DHT, LSD, PEX, UPnP or NAT-PMP, no web seeds, TCP only. */
@@ -49,10 +48,13 @@ const maxStrikes = 3;
 
 /**
  * Every piece of every engine in the process is assembled in a buffer from here, and goes back
- * once the CAS has written it (pieceBufferPool.ts). torrent-piece's hook is the module's own, so
- * there is one pool per process, whatever the engines.
+ * once the CAS has written it: webtorrent serves a piece only once it is stored, from the CAS, and
+ * the engine's ban bookkeeping drops a piece's blocks once it is whole. Buffers of 128 KiB or less
+ * are not kept: webtorrent destroys a wire asking for more in one request, so no block it serves
+ * from its in-memory copy of a piece being stored can be a whole pooled buffer. torrent-piece's
+ * hook is the module's own, so there is one pool per process, whatever the engines.
  */
-const pieceBuffers = createPieceBufferPool();
+const pieceBuffers = createBufferPool({ maxIdleBytes: 64 * 1024 * 1024, smallestKept: 128 * 1024 + 1 });
 Piece.allocate = pieceBuffers.take;
 
 /** The process's piece buffers: handed out, reused, returned, and bytes idle now. */
@@ -81,6 +83,8 @@ export function createTorrentEngine(options: {
   superSeeding?: boolean;
   /** This node's rack and zone: pieces cross a rack's uplink about once (rackLocality.ts). */
   locality?: Locality;
+  /** Bytes of read-ahead windows kept for serving peers (default 32 MiB). */
+  readAheadBytes?: number;
 }) {
   const client = new WebTorrent({
     ...privateSwarmOptions,
@@ -101,7 +105,7 @@ export function createTorrentEngine(options: {
   const bans = createPeerBans({ maxStrikes, onBanned: (peerId) => logger.warn({ peerId }, 'peer banned after repeated pieces failing verification') });
   let failedPieces = 0;
   // Shared by every segment: read-ahead of up to 1 MiB per window, 32 MiB in all per engine.
-  const readCache = new ChunkReadCache({ maxWindowBytes: 1024 * 1024, maxBytes: 32 * 1024 * 1024 });
+  const readCache = new ChunkReadCache({ maxWindowBytes: 1024 * 1024, maxBytes: options.readAheadBytes ?? 32 * 1024 * 1024 });
   const maxPeerRequests = options.maxPeerRequests ?? 128;
   const pieceBudget = createPieceBudget(options.maxPiecesInFlightBytes ?? 256 * 1024 * 1024);
   const pendingWrites = createWriteBackpressure(options.maxPendingWriteBytes ?? 64 * 1024 * 1024);
@@ -137,6 +141,8 @@ export function createTorrentEngine(options: {
           verifier,
           onStored: (index: number) => segment.onPieceStored?.(index),
           onWritten: pieceBuffers.give,
+          // Every wire of this engine copies what it sends into a batch (coalesceWireWrites.ts).
+          callbackCopiesReads: true,
         },
         // The manifest's SHA-256 is the check (invariant 7): webtorrent's SHA-1 would hash every piece a second time.
         verifyPiece: (index: number, buf: Uint8Array) => {
@@ -251,6 +257,8 @@ export function createTorrentEngine(options: {
       return client.torrentPort;
     },
     failedPieces: (): number => failedPieces,
+    /** The read-ahead's window buffers: taken, reused, returned, idle bytes. */
+    readAheadStats: () => readCache.stats(),
     peerCount: (): number => client.torrents.reduce((sum, torrent) => sum + torrent.numPeers, 0),
     isBanned: (peerId: string): boolean => bans.isBanned(peerId),
     async removeSegment(infoHash: string): Promise<void> {

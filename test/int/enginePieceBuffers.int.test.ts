@@ -15,7 +15,7 @@ const pieceLength = 256 * 1024;
 const sha256 = (bytes: Uint8Array): string => createHash('sha256').update(bytes).digest('hex');
 const sha1 = (bytes: Uint8Array): Buffer => createHash('sha1').update(bytes).digest();
 
-describe('piece buffers reused across pieces', () => {
+describe('buffers reused across pieces and read-ahead windows', () => {
   let base: string;
   const engines: TorrentEngine[] = [];
   const logger = pino({ level: 'silent' });
@@ -27,7 +27,7 @@ describe('piece buffers reused across pieces', () => {
     await rm(base, { recursive: true, force: true });
   });
 
-  it('stores every piece with its own bytes when each buffer holds one piece after another', async () => {
+  it('serves and stores every piece with its own bytes when each buffer holds one piece after another', async () => {
     // Random bytes: a buffer reused too early would leave a piece with another's bytes.
     const pieces = Array.from({ length: 48 }, () => randomBytes(pieceLength));
     const { infoHash, torrentFile } = buildSegmentTorrent({ name: 'transfer-buffers.segment-0', pieceLength, length: 48 * pieceLength, sha1: pieces.map(sha1) });
@@ -42,7 +42,8 @@ describe('piece buffers reused across pieces', () => {
       await delay(20);
       return write(chunk);
     };
-    const seeder = createTorrentEngine({ cas: seederCas, logger });
+    // 2 MiB of read-ahead for 12 MiB served: its windows are evicted and read into again.
+    const seeder = createTorrentEngine({ cas: seederCas, logger, readAheadBytes: 2 * 1024 * 1024 });
     // Four pieces assembling and four waiting for the disk at most: buffers must come back to be used again.
     const leecher = createTorrentEngine({ cas: leecherCas, logger, maxPiecesInFlightBytes: 4 * pieceLength, maxPendingWriteBytes: 4 * pieceLength });
     engines.push(seeder, leecher);
@@ -56,6 +57,8 @@ describe('piece buffers reused across pieces', () => {
     const stats = pieceBufferStats();
     assert.ok(stats.taken - before.taken >= 48, 'every piece took a buffer');
     assert.ok(stats.reused - before.reused >= 24, `buffers reused: ${stats.reused - before.reused} of ${stats.taken - before.taken}`);
+    assert.ok(seeder.readAheadStats().reused > 0, `read-ahead windows reused: ${JSON.stringify(seeder.readAheadStats())}`);
+    assert.equal(leecher.failedPieces(), 0, 'no piece arrived with bytes of another');
     for (const [index, piece] of pieces.entries()) assert.equal(sha256(await leecherCas.readChunk(sha256(piece))), sha256(piece), `piece ${index}`);
   });
 });

@@ -24,9 +24,9 @@ describe('ChunkReadCache', () => {
     cas = await ContentStore.open(join(base, 'cas'));
     for (const [index, chunk] of chunks.entries()) await cas.putChunk(digests[index]!, chunk);
     const readChunk = cas.readChunk.bind(cas);
-    cas.readChunk = (digest: string, offset?: number, length?: number) => {
+    cas.readChunk = (digest: string, offset?: number, length?: number, into?: Uint8Array) => {
       reads.push([offset ?? 0, length ?? -1]);
-      return readChunk(digest, offset, length);
+      return readChunk(digest, offset, length, into);
     };
   });
   after(async () => {
@@ -78,6 +78,30 @@ describe('ChunkReadCache', () => {
     await assert.rejects(cache.read(cas, missing, 8 * block, 0, block));
     await assert.rejects(cache.read(cas, missing, 8 * block, block, block));
     assert.equal(reads.length, 2);
+  });
+
+  it('reads into a window\'s buffer again only once it is evicted and every reader handed its bytes back', async () => {
+    const cache = new ChunkReadCache({ maxWindowBytes: 4 * block, maxBytes: 4 * block });
+    /** A whole window's blocks, in order (so the window size stays), each checked. */
+    const readWindow = async (chunk: number): Promise<Buffer[]> => {
+      const blocks: Buffer[] = [];
+      for (let at = 0; at < 4 * block; at += block) blocks.push(await cache.read(cas, digests[chunk]!, 8 * block, at, block));
+      for (const [index, bytes] of blocks.entries()) assert.ok(bytes.equals(chunks[chunk]!.subarray(index * block, (index + 1) * block)), `chunk ${chunk} block ${index}`);
+      return blocks;
+    };
+    const first = await readWindow(2);
+    for (const bytes of first.slice(1)) cache.done(bytes);
+    const second = await readWindow(3); // evicts the first window
+    assert.ok(second[0]!.buffer !== first[0]!.buffer, 'one reader of the first window has not handed back');
+    assert.ok(first[0]!.equals(chunks[2]!.subarray(0, block)), 'and its bytes are intact');
+    cache.done(first[0]!);
+    for (const bytes of second) cache.done(bytes);
+    const third = await readWindow(4); // evicts the second window
+    assert.ok(third[0]!.buffer === first[0]!.buffer, 'the first window\'s buffer, read into again');
+    for (const bytes of third) cache.done(bytes);
+    cache.done(third[0]!); // a second hand-back of the same bytes changes nothing
+    const fourth = await readWindow(5);
+    assert.ok(fourth[0]!.buffer === second[0]!.buffer);
   });
 
   it('refuses a window that is not a power of two of at least a block, or a budget below one window', () => {

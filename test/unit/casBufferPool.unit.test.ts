@@ -1,12 +1,12 @@
 import { describe, it, mock } from 'node:test';
 import assert from 'node:assert/strict';
-import { createPieceBufferPool } from '../../src/engine/pieceBufferPool.ts';
+import { createBufferPool } from '../../src/cas/bufferPool.ts';
 
 const MiB = 1024 * 1024;
 
-describe('the piece buffer pool', () => {
+describe('the buffer pool', () => {
   it('hands a returned buffer out again for a piece of the same length', () => {
-    const pool = createPieceBufferPool();
+    const pool = createBufferPool({ maxIdleBytes: 64 * MiB });
     const first = pool.take(MiB);
     pool.give(first);
     assert.notEqual(pool.take(2 * MiB), first, 'another length gets a buffer of its own');
@@ -15,8 +15,8 @@ describe('the piece buffer pool', () => {
     assert.deepEqual(pool.stats(), { taken: 4, reused: 1, returned: 1, idleBytes: 0 });
   });
 
-  it('keeps no buffer a socket could still hold (128 KiB or less), no view into another, and no more than its idle limit', () => {
-    const pool = createPieceBufferPool({ maxIdleBytes: 2 * MiB });
+  it('keeps no buffer below its smallest, no view into another, and no more than its idle limit', () => {
+    const pool = createBufferPool({ maxIdleBytes: 2 * MiB, smallestKept: 128 * 1024 + 1 });
     pool.give(pool.take(128 * 1024));
     pool.give(new Uint8Array(4 * MiB).subarray(0, MiB));
     for (const buffer of [pool.take(MiB), pool.take(MiB), pool.take(MiB)]) pool.give(buffer);
@@ -26,7 +26,7 @@ describe('the piece buffer pool', () => {
   it('lets its idle buffers go once none was taken for a while', () => {
     mock.timers.enable({ apis: ['setTimeout'] });
     try {
-      const pool = createPieceBufferPool({ idleMs: 5000 });
+      const pool = createBufferPool({ maxIdleBytes: 64 * MiB, idleMs: 5000 });
       pool.give(pool.take(MiB));
       mock.timers.tick(5000);
       assert.equal(pool.stats().idleBytes, MiB, 'a buffer was taken in the last 5 s');

@@ -1,25 +1,17 @@
 /**
- * webtorrent destroys a wire that asks for more than this in one request (128 KiB), so no block
- * served can be a whole buffer above it: the only way a pooled buffer could be still queued on a
- * socket when it is reused.
- */
-const largestRequest = 128 * 1024;
-
-/**
- * Buffers for pieces being assembled, reused once the CAS has written them. Each piece takes its
- * whole length from its first block (patches/torrent-piece), and without reuse every piece
- * received was a new ArrayBuffer: V8 starts a full collection for about every 64 MiB of new
- * external memory (40 in a 512 MiB transfer, bench pair), and a written piece's buffer stays in
- * RSS until one runs. A buffer comes back only from the store's put, after the write, when nothing
- * else holds it: webtorrent serves a piece only once it is stored, from the CAS, and the engine's
- * ban bookkeeping drops a piece's blocks once it is whole.
+ * Buffers reused by length: pieces being assembled, read-ahead windows. Every piece received and
+ * every window read was a new ArrayBuffer, and V8 starts a full collection for about every 64 MiB
+ * of new external memory: 40 of them in a 512 MiB transfer (bench pair), and a buffer no longer
+ * used stays in RSS until one runs. A buffer may come back only when nothing will read or write it
+ * again; the callers say why theirs do (torrentEngine.ts for pieces, chunkReadCache.ts for windows).
  *
  * At most maxIdleBytes wait idle, and the idle ones are let go when none was taken for idleMs
  * (a worker between transfers keeps none).
  */
-export function createPieceBufferPool(options: { maxIdleBytes?: number; idleMs?: number } = {}) {
-  const maxIdleBytes = options.maxIdleBytes ?? 64 * 1024 * 1024;
+export function createBufferPool(options: { maxIdleBytes: number; idleMs?: number; smallestKept?: number }) {
+  const { maxIdleBytes } = options;
   const idleMs = options.idleMs ?? 5_000;
+  const smallestKept = options.smallestKept ?? 1;
   const idle = new Map<number, Uint8Array[]>();
   let idleBytes = 0;
   let takenSinceTrim = false;
@@ -51,8 +43,8 @@ export function createPieceBufferPool(options: { maxIdleBytes?: number; idleMs?:
     /** Hands back a buffer `take` gave: only once nothing will read or write it again. */
     give: (buffer: Uint8Array): void => {
       const length = buffer.byteLength;
-      // A view into a larger buffer is not one this pool gave out, and a small one is not worth keeping.
-      if (length <= largestRequest || buffer.byteOffset !== 0 || buffer.buffer.byteLength !== length) return;
+      // A view into a larger buffer is not one this pool gave out.
+      if (length < smallestKept || buffer.byteOffset !== 0 || buffer.buffer.byteLength !== length) return;
       if (idleBytes + length > maxIdleBytes) return;
       let same = idle.get(length);
       if (same === undefined) idle.set(length, (same = []));
@@ -66,4 +58,4 @@ export function createPieceBufferPool(options: { maxIdleBytes?: number; idleMs?:
   };
 }
 
-export type PieceBufferPool = ReturnType<typeof createPieceBufferPool>;
+export type BufferPool = ReturnType<typeof createBufferPool>;

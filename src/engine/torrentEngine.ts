@@ -222,6 +222,7 @@ export function createTorrentEngine(options: {
         const failed = /^Piece (\d+) failed verification/.exec(warning.message);
         if (failed === null) return logger.debug({ warning: warning.message }, 'torrent warning');
         failedPieces++;
+        logger.warn({ infoHash: segment.infoHash, index: Number(failed[1]) }, 'a piece failed verification; it is asked for again');
         pieceBudget.wake();
         options.onPieceFailed?.();
         hangUp(bans.pieceFailed(torrent.infoHash, Number(failed[1])));

@@ -16,6 +16,12 @@ const seedingKey = 'te_seeding';
  */
 const defaultFetchAnywayMs = 30_000;
 
+/** How long a piece waits for a rack-mate while this node has nothing else to fetch. */
+const defaultStarvedFetchMs = 2_000;
+
+/** How soon a segment that refused a far wire a piece asks again: a node may have starved meanwhile. */
+const defaultRecheckMs = 1_000;
+
 /** Where a peer sits relative to this node: 'pending' until its extended handshake arrives. */
 export type Nearness = 'near' | 'far' | 'unplaced' | 'pending';
 
@@ -27,10 +33,18 @@ export type Nearness = 'near' | 'far' | 'unplaced' | 'pending';
  * the piece is this node's to bring in: pieces are dealt among the rack's members of the segment
  * (this node and the rack-mates it is connected to that download it too, ordered by peer id), so each crosses the
  * uplink about once, and the others get it from the member that brought it. A piece a member has
- * not brought in after fetchAnywayMs is fetched from outside anyway.
+ * not brought in after fetchAnywayMs is fetched from outside anyway, and after starvedFetchMs when
+ * the node has nothing else to fetch (isStarved): then waiting only idles its links.
  */
-export function createRackLocality(own: Locality, ownPeerId: string, options: { fetchAnywayMs?: number; now?: () => number } = {}) {
+export function createRackLocality(
+  own: Locality,
+  ownPeerId: string,
+  options: { fetchAnywayMs?: number; starvedFetchMs?: number; now?: () => number; isStarved?: () => boolean; recheckMs?: number } = {},
+) {
   const fetchAnywayMs = options.fetchAnywayMs ?? defaultFetchAnywayMs;
+  const isStarved = options.isStarved ?? ((): boolean => false);
+  const recheckMs = options.recheckMs ?? defaultRecheckMs;
+  const starvedFetchMs = options.starvedFetchMs ?? defaultStarvedFetchMs;
   const now = options.now ?? Date.now;
   const placed = own.rack !== undefined;
   const nearness = new WeakMap<Wire, Nearness>();
@@ -81,11 +95,20 @@ export function createRackLocality(own: Locality, ownPeerId: string, options: { 
       /** When a far wire was first refused a piece, by piece. */
       const refusedSince = new Map<number, number>();
       torrent.on('verified', (index: number) => refusedSince.delete(index));
+      let recheck: NodeJS.Timeout | undefined;
+      torrent.once('close', () => clearTimeout(recheck));
       torrent._request = (wire, index, hotswap) => {
         if (nearnessOf(wire) !== 'far' || bringsInSelf(torrent, wire, index)) return request(wire, index, hotswap);
-        const since = refusedSince.get(index);
-        if (since === undefined) refusedSince.set(index, now());
-        else if (now() - since >= fetchAnywayMs) return request(wire, index, hotswap);
+        let since = refusedSince.get(index);
+        if (since === undefined) refusedSince.set(index, (since = now()));
+        const waited = now() - since;
+        // Waited a while with nothing else to fetch anywhere: waiting longer only idles the links.
+        // Views of the rack differ while connections are being made, so a piece may be dealt to no one.
+        if (waited >= fetchAnywayMs || (waited >= starvedFetchMs && isStarved())) return request(wire, index, hotswap);
+        recheck ??= setTimeout(() => {
+          recheck = undefined;
+          if (!torrent.destroyed) torrent._update();
+        }, recheckMs).unref();
         return false;
       };
       const bringsInSelf = (segment: Torrent, _far: Wire, index: number): boolean => {

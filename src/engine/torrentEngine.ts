@@ -114,7 +114,9 @@ export function createTorrentEngine(options: {
 
   const added = new Map<string, Promise<SegmentHandle>>();
   // One for all segments held whole: a peer's offers are counted across them (superSeeding.ts).
-  const rackLocality = createRackLocality(options.locality ?? {}, client.peerId);
+  // Starved: no wire of any segment has a request outstanding (asked only while a segment wants a piece).
+  const isStarved = (): boolean => client.torrents.every((torrent) => torrent.wires.every((wire) => wire.requests.length === 0));
+  const rackLocality = createRackLocality(options.locality ?? {}, client.peerId, { isStarved });
   const superSeeding = options.superSeeding === false ? undefined : createSuperSeeding({ nearnessOf: rackLocality.nearnessOf });
   const stallCheck = superSeeding === undefined ? undefined : setInterval(() => superSeeding.checkStalls(), 1000).unref();
 

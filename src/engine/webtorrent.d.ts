@@ -20,6 +20,8 @@ declare module 'webtorrent' {
     extendedHandshake: Record<string, unknown>;
     /** bittorrent-protocol's single path for outgoing messages: the engine wraps it to batch them. */
     _push: (data: Uint8Array) => boolean;
+    /** Blocks requested from the peer and not yet received. */
+    requests: unknown[];
     /** The pieces the peer has announced. */
     peerPieces: { get(index: number): boolean };
     /** Announce one piece, all of them (fast extension) or a bitfield: the super-seeder replaces the last two. */

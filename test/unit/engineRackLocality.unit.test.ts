@@ -1,4 +1,4 @@
-import { describe, it } from 'node:test';
+import { describe, it, mock } from 'node:test';
 import assert from 'node:assert/strict';
 import { EventEmitter } from 'node:events';
 import type { Torrent, Wire } from 'webtorrent';
@@ -31,6 +31,11 @@ function fakeSegment(wires: FakeWire[]) {
   const torrent = Object.assign(new EventEmitter(), {
     infoHash: '00000000'.padEnd(40, 'a'),
     wires: wires as unknown as Wire[],
+    destroyed: false,
+    updates: 0,
+    _update() {
+      this.updates++;
+    },
     _request: (wire: Wire, index: number) => {
       requested.push([wire.peerId, index]);
       return true;
@@ -106,6 +111,35 @@ describe('rack locality', () => {
     const ours = new FakeWire('y');
     locality.attach(ours as unknown as Wire, true);
     assert.deepEqual(ours.extendedHandshake, { te_rack: 'r1', te_seeding: 1 });
+  });
+
+  it('fetches from outside after 2 s with nothing else to fetch, and asks again a second after a refusal', () => {
+    mock.timers.enable({ apis: ['setTimeout'] });
+    try {
+      let starved = false;
+      let clock = 0;
+      const locality = createRackLocality({ rack: 'r1' }, 'm2', { isStarved: () => starved, recheckMs: 1000, starvedFetchMs: 2000, now: () => clock });
+      const mate = new FakeWire('m1');
+      const far = new FakeWire('x', { held: [0] });
+      for (const wire of [mate, far]) locality.attach(wire as unknown as Wire, false);
+      mate.handshake({ te_rack: 'r1' });
+      far.handshake({ te_rack: 'r2' });
+      const segment = fakeSegment([mate, far]);
+      locality.guardRequests(segment.torrent);
+      assert.equal(segment.ask(far, 0), false, 'piece 0 is m1\'s to bring in');
+      const updates = (): number => (segment.torrent as unknown as { updates: number }).updates;
+      mock.timers.tick(999);
+      assert.equal(updates(), 0);
+      mock.timers.tick(1);
+      assert.equal(updates(), 1, 'the segment asks again');
+      starved = true;
+      clock = 1999;
+      assert.equal(segment.ask(far, 0), false, 'starved, but only for a moment');
+      clock = 2000;
+      assert.equal(segment.ask(far, 0), true, 'waited 2 s with nothing else to fetch: fetched from outside');
+    } finally {
+      mock.timers.reset();
+    }
   });
 
   it('deals pieces afresh when a rack-mate leaves, and fetches freely alone in the rack', () => {

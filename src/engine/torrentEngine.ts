@@ -43,6 +43,9 @@ export interface AddSegmentOptions {
   onPieceStored?: (index: number) => void;
 }
 
+/** Peers unchoked per segment: more than a segment ever has (maxConns bounds them far below). */
+const maxUploadSlots = 1000;
+
 // A piece failing SHA-1 three times from one peer is not line noise: the peer is lying.
 const maxStrikes = 3;
 
@@ -160,6 +163,10 @@ export function createTorrentEngine(options: {
         // A complete segment is seeded as is; a partial one starts from what the CAS holds.
         ...(complete ? { skipVerify: true } : { bitfield }),
         private: true,
+        // webtorrent unchokes the 9 peers it downloads from fastest and one more in turn, and
+        // chokes the rest: in a fleet every peer is ours, and a choked peer cannot fetch the
+        // pieces a seed offered it alone (superSeeding.ts), so no one is choked for upload slots.
+        uploads: maxUploadSlots,
         // webtorrent defaults to sequential (for streaming): every leecher then asks the seed for the
         // same next piece, and the seed uploads one copy per peer (measured by bench/fleet: 5.6 F at
         // N=8). Rarest first spreads the pieces so leechers serve each other.

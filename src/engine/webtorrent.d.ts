@@ -69,6 +69,8 @@ declare module 'webtorrent' {
     path?: string;
     storeCacheSlots?: number;
     strategy?: 'rarest' | 'sequential';
+    /** Peers unchoked at once (webtorrent's rechoke; default 10). */
+    uploads?: number;
     /** Checks an assembled piece instead of its SHA-1; added by patches/webtorrent+3.0.21.patch. */
     verifyPiece?: (index: number, buf: Uint8Array) => boolean | Promise<boolean>;
   }

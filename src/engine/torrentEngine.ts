@@ -43,6 +43,15 @@ export interface AddSegmentOptions {
   onPieceStored?: (index: number) => void;
 }
 
+/**
+ * How long a wire may leave requests unanswered before webtorrent drops it (its default is 30 s).
+ * bench fleet caught a node whose last missing piece had two block requests outstanding on one
+ * wire, unanswered for 27 s, while six other peers held the piece: webtorrent reassigns a
+ * reserved block only to a wire downloading at 16 KiB/s or more, and at the end of a transfer
+ * none is. Why the requests went unanswered is not known yet; this bounds what it costs.
+ */
+const requestTimeoutMs = 8_000;
+
 /** Peers unchoked per segment: more than a segment ever has (maxConns bounds them far below). */
 const maxUploadSlots = 1000;
 
@@ -210,6 +219,8 @@ export function createTorrentEngine(options: {
         // 195 pieces being assembled at once on the leecher (150 MiB), and as many blocks queued
         // for sending on the seeder. webtorrent, like other clients, honours the peer's reqq.
         wire.extendedHandshake.reqq = maxPeerRequests;
+        // webtorrent set its own 30 s before this event (requestTimeoutMs says why not).
+        if (wire.type !== 'webSeed') wire.setTimeout(requestTimeoutMs, true);
         wire.on('piece', (index: number, offset: number, bytes: Uint8Array) => {
           // A block of a piece already held arrived late (endgame, a cancel in flight): not part of any attempt.
           if (torrent.bitfield.get(index)) return;

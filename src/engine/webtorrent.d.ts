@@ -20,6 +20,8 @@ declare module 'webtorrent' {
     extendedHandshake: Record<string, unknown>;
     /** bittorrent-protocol's single path for outgoing messages: the engine wraps it to batch them. */
     _push: (data: Uint8Array) => boolean;
+    /** Drops the wire when requests go unanswered for `ms` (webtorrent sets 30 s). */
+    setTimeout(ms: number, unref?: boolean): void;
     /** Blocks requested from the peer and not yet received. */
     requests: unknown[];
     /** The pieces the peer has announced. */

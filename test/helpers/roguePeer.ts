@@ -29,6 +29,8 @@ export interface RoguePeerOptions {
   pieceLength: number;
   /** The torrent's true bytes; every block it serves is these with the low bit of each byte flipped. */
   content: Uint8Array;
+  /** 'silent': it takes requests and never answers them (a peer stuck mid-transfer). Default 'flip'. */
+  behaviour?: 'flip' | 'silent';
 }
 
 /**
@@ -66,6 +68,7 @@ export async function startRoguePeer(options: RoguePeerOptions): Promise<RoguePe
       const start = index * options.pieceLength + offset;
       if (offset + length > options.pieceLength || start + length > options.content.length) return respond(new Error('request out of range'));
       connection.requests++;
+      if (options.behaviour === 'silent') return;
       respond(null, options.content.subarray(start, start + length).map((byte) => byte ^ 0x01));
     });
     return wire;

@@ -186,6 +186,31 @@ describe('the engine against a peer that serves wrong bytes', () => {
       for (const digest of segment.pieceSha256) assert.equal(await leecherCas.hasChunk(digest), true);
     });
   });
+
+  describe('a peer that takes requests and never answers', () => {
+    it('is hung up on after 8 s without an answer (webtorrent waited 30 s), and the segment completes from an honest seeder', async () => {
+      const segment = segmentOf('transfer-silent.segment-0', pieces, pieces.map(sha256));
+      const { engine: leecher, cas: leecherCas } = await newEngine('silent-leecher');
+      const silent = await startRoguePeer({ infoHash: segment.infoHash, peerId: newPeerId(), pieceLength, content, behaviour: 'silent' });
+      rogues.push(silent);
+      const handle = await leecher.addSegment(segment);
+      const done = watch(handle.done);
+      handle.addPeer(`127.0.0.1:${silent.port}`);
+      await waitFor('the leecher to ask the silent peer for blocks', () => silent.connections.some((connection) => connection.requests > 0));
+      const asked = performance.now();
+      await waitFor('the leecher to hang up on the silent peer', () => silent.connections.every((connection) => connection.closed), 12_000);
+      const seconds = (performance.now() - asked) / 1000;
+      assert.ok(seconds >= 7, `hung up after ${seconds.toFixed(1)} s: too soon for a timeout of 8 s`);
+      assert.equal(leecher.isBanned(silent.peerId), false, 'silence is not lying: no ban');
+
+      const { engine: seeder, cas: seederCas } = await newEngine('silent-seeder');
+      for (const piece of pieces) await seederCas.putChunk(sha256(piece), piece);
+      await (await seeder.addSegment(segment)).done;
+      handle.addPeer(`127.0.0.1:${seeder.port}`);
+      assert.deepEqual(await waitFor('the leecher to finish from the seeder', () => done.outcome, 20_000), { status: 'fulfilled', value: undefined });
+      for (const digest of segment.pieceSha256) assert.equal(await leecherCas.hasChunk(digest), true);
+    });
+  });
 });
 
 /** Records how the promise settles, for waitFor to poll. */

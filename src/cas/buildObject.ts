@@ -6,6 +6,7 @@ import { objectPath } from './casLayout.ts';
 import type { ContentStore } from './contentStore.ts';
 import { fileSize, touch } from './fileStats.ts';
 import type { ArtifactShape, PlannedFile } from './artifactPlan.ts';
+import type { ObjectBuilder } from './objectBuilder.ts';
 import { artifactBytes } from './readRange.ts';
 
 /**
@@ -13,11 +14,23 @@ import { artifactBytes } from './readRange.ts';
  * published only if the whole-file digest matches. An object that is already there (the same
  * file in another transfer) is reused, not rebuilt. Returns whether it was built.
  */
-export async function buildObject(store: ContentStore, shape: ArtifactShape, file: PlannedFile): Promise<boolean> {
+export async function buildObject(store: ContentStore, shape: ArtifactShape, file: PlannedFile, prepared?: ObjectBuilder): Promise<boolean> {
   const target = objectPath(store.layout, file.sha256);
   if ((await fileSize(target)) !== undefined) {
+    await prepared?.discard();
     await touch(target);
     return false;
+  }
+  // Written and hashed while the pieces arrived (objectBuilder.ts); built here if it could not be.
+  const built = await prepared?.finish(shape.pieceSha256);
+  if (built !== undefined) {
+    if (built.sha256 !== file.sha256) {
+      store.countVerifyFailure('object');
+      await discardTempFile(built.temp);
+      throw new FileDigestMismatchError(file.path, file.sha256, built.sha256);
+    }
+    await publishTempFile(built.temp, target, dirname(target));
+    return true;
   }
   const temp = await createTempFile(store.layout.tmp);
   try {

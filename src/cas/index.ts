@@ -4,6 +4,7 @@ export { CasChunkStore, PieceVerifier, type CasChunkStoreOptions, type ChunkGetO
 export { VerifiedChunk } from './verifiedChunk.ts';
 export { ChunkReadCache, type ChunkReadCacheOptions } from './chunkReadCache.ts';
 export { createBufferPool, type BufferPool } from './bufferPool.ts';
+export { createObjectBuilders, ObjectBuilder, type ObjectBuilders } from './objectBuilder.ts';
 export { verifiedBitfield } from './verifiedBitfield.ts';
 export { buildSegmentTorrent, chunkSha1, type SegmentTorrent, type SegmentTorrentInput } from './segmentTorrent.ts';
 export { createCasMetrics, type CasMetrics, type CasStats } from './casMetrics.ts';

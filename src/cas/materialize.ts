@@ -2,6 +2,7 @@ import { mkdir, realpath } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 import { planArtifact, type ArtifactShape, type PlannedFile } from './artifactPlan.ts';
 import { buildObject } from './buildObject.ts';
+import type { ObjectBuilder } from './objectBuilder.ts';
 import { objectPath } from './casLayout.ts';
 import type { ContentStore } from './contentStore.ts';
 import { assertPinName, readPin, writePin } from './pins.ts';
@@ -18,6 +19,8 @@ export interface MaterializeRequest extends ArtifactShape {
   pin?: string;
   /** The lease the writer holds: links are placed only if no higher token was seen (fences.ts). */
   fence?: { resource: string; fencingToken: number };
+  /** Objects already being written, one per file in order (objectBuilder.ts); the rest are built here. */
+  builders?: readonly (ObjectBuilder | undefined)[];
 }
 
 export interface MaterializedFile {
@@ -54,7 +57,7 @@ export async function materialize(store: ContentStore, request: MaterializeReque
   for (const [index, target] of planned.entries()) await inspectLinkTarget(target, objects[index]!, store.layout.objects);
 
   const built: boolean[] = [];
-  for (const file of files) built.push(await buildObject(store, request, file));
+  for (const [index, file] of files.entries()) built.push(await buildObject(store, request, file, request.builders?.[index]));
 
   // Checked last, right before the links: a replacement that raised the fence meanwhile wins.
   if (request.fence !== undefined) await assertFence(store.root, request.fence.resource, request.fence.fencingToken);

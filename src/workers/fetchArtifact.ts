@@ -1,6 +1,6 @@
 import { setTimeout as delay } from 'node:timers/promises';
 import type { Logger } from 'pino';
-import type { ContentStore } from '../cas/index.ts';
+import type { ContentStore, ObjectBuilders } from '../cas/index.ts';
 import type { SegmentHandle, TorrentEngine } from '../engine/torrentEngine.ts';
 import type { ProgressReporter } from './progressReporter.ts';
 import type { ManifestView, WorkerApi } from './workerApi.ts';
@@ -19,6 +19,8 @@ export interface FetchDeps {
   /** How often the manifest is polled (a 304 while nothing changed). */
   pollMs?: number;
   onBytes?: (source: 'peer' | 'cas', bytes: number) => void;
+  /** The job's objects, written as the pieces land (objectBuilder.ts). */
+  objects?: ObjectBuilders;
 }
 
 export type CompleteManifest = NonNullable<ManifestView['manifest']> & { complete: true };
@@ -47,6 +49,7 @@ export async function fetchArtifact(transferId: string, deps: FetchDeps): Promis
     if (isEndedStatus(view.status)) throw new TransferEndedError(`transfer ${transferId} is ${view.status}`);
     const manifest = view.manifest;
     // A paused transfer joins no new segment; the swarms already joined keep their pieces.
+    if (manifest !== null) deps.objects?.plan(manifest.pieceLength, manifest.files);
     if (manifest !== null && view.status !== 'paused') {
       for (const segment of manifest.segments) {
         if (segment === null || joined.has(segment.index)) continue;
@@ -75,6 +78,7 @@ async function joinSegment(
   const bytesOf = (index: number): number => Math.min(manifest.pieceLength, manifest.totalBytes - index * manifest.pieceLength);
   for (const [i, digest] of segment.pieceSha256.entries()) {
     if (!(await deps.cas.hasChunk(digest))) continue;
+    deps.objects?.pieceStored(segment.firstPiece + i, digest);
     deps.reporter.add('cas', segment.firstPiece + i);
     deps.onBytes?.('cas', bytesOf(segment.firstPiece + i));
   }
@@ -84,6 +88,7 @@ async function joinSegment(
     torrentFile,
     pieceSha256: segment.pieceSha256,
     onPieceStored: (index) => {
+      deps.objects?.pieceStored(segment.firstPiece + index, segment.pieceSha256[index]!);
       deps.reporter.add('peer', segment.firstPiece + index);
       deps.onBytes?.('peer', bytesOf(segment.firstPiece + index));
     },

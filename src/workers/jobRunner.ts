@@ -2,7 +2,7 @@ import { join } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 import { context } from '@opentelemetry/api';
 import type { Logger } from 'pino';
-import type { ContentStore } from '../cas/index.ts';
+import { createObjectBuilders, type ContentStore, type ObjectBuilders } from '../cas/index.ts';
 import type { TorrentEngine } from '../engine/torrentEngine.ts';
 import type { LeaseManager } from '../leases/leaseManager.ts';
 import type { LeaseMetrics } from '../leases/leaseMetrics.ts';
@@ -67,6 +67,7 @@ async function runLeasedJob(job: AssignedJob, deps: JobRunnerDeps, drain: AbortS
   );
   const joined = new Set<string>();
   const meter = throughputMeter(deps.metrics, job.transferId);
+  const objects = createObjectBuilders(deps.cas);
   let completed = false;
   try {
     await deps.cas.raiseFence(lease.resource, lease.fencingToken);
@@ -75,10 +76,10 @@ async function runLeasedJob(job: AssignedJob, deps: JobRunnerDeps, drain: AbortS
     const reporter = createProgressReporter({ api, key, fencingToken: lease.fencingToken, logger: log, onReported: (source, count) => deps.metrics.chunksReported.inc({ source }, count) });
     const started = Date.now();
     try {
-      const jobDeps = { api, cas: deps.cas, engine: deps.engine, reporter, logger: log, isHeld: () => lease.isHeld(), signal: stop.signal, onSegmentJoined: (infoHash: string) => joined.add(infoHash) };
+      const jobDeps = { api, cas: deps.cas, engine: deps.engine, reporter, logger: log, isHeld: () => lease.isHeld(), signal: stop.signal, onSegmentJoined: (infoHash: string) => joined.add(infoHash), objects };
       if (job.role === 'seed') await step('seed from origin', () => seed(job, deps, jobDeps, meter.count));
       const manifest = await step('fetch chunks', () => fetchArtifact(job.transferId, { ...jobDeps, onBytes: meter.count }));
-      await finishJob(job, deps, reporter, manifest, lease);
+      await finishJob(job, deps, reporter, manifest, lease, objects);
       completed = true;
       deps.metrics.jobSeconds.observe({ role: job.role }, (Date.now() - started) / 1000);
     } finally {
@@ -93,6 +94,7 @@ async function runLeasedJob(job: AssignedJob, deps: JobRunnerDeps, drain: AbortS
   } finally {
     drain.removeEventListener('abort', onDrain);
     meter.stop();
+    await objects.discardAll();
     await lease.release().catch(() => false);
     // The swarms are left when the job ends, however it ends; the chunks stay in the CAS.
     for (const infoHash of joined) await deps.engine.removeSegment(infoHash);
@@ -114,7 +116,14 @@ async function seed(job: AssignedJob, deps: JobRunnerDeps, jobDeps: StepDeps, co
   }
 }
 
-async function finishJob(job: AssignedJob, deps: JobRunnerDeps, reporter: ProgressReporter, manifest: CompleteManifest, lease: { resource: string; fencingToken: number; isHeld(): boolean }): Promise<void> {
+async function finishJob(
+  job: AssignedJob,
+  deps: JobRunnerDeps,
+  reporter: ProgressReporter,
+  manifest: CompleteManifest,
+  lease: { resource: string; fencingToken: number; isHeld(): boolean },
+  objects: ObjectBuilders,
+): Promise<void> {
   await reporter.flush();
   const refused = reporter.failure();
   if (refused !== undefined) throw refused;
@@ -131,6 +140,7 @@ async function finishJob(job: AssignedJob, deps: JobRunnerDeps, reporter: Progre
       layout: 'directory',
       pin: `transfer-${job.transferId}`,
       fence: { resource: lease.resource, fencingToken: lease.fencingToken },
+      builders: objects.forFiles(),
     }),
   );
   await deps.api.completeJob({ transferId: job.transferId, nodeId: job.nodeId }, lease.fencingToken);

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { Logger } from 'pino';
-import { buildSegmentTorrent, type ContentStore } from '../cas/index.ts';
+import { buildSegmentTorrent, type ContentStore, type ObjectBuilders } from '../cas/index.ts';
 import type { TorrentEngine } from '../engine/torrentEngine.ts';
 import type { Origin } from '../origin/origin.ts';
 import { readStreamRange } from '../origin/origin.ts';
@@ -24,6 +24,8 @@ export interface SeedJobDeps {
   /** Parallel range reads from the origin. */
   originConcurrency?: number;
   onOriginBytes?: (bytes: number) => void;
+  /** The job's objects, written as the pieces are stored (objectBuilder.ts). */
+  objects?: ObjectBuilders;
 }
 
 async function allPresent(cas: ContentStore, digests: readonly string[]): Promise<boolean> {
@@ -56,6 +58,7 @@ export async function runSeedJob(transferId: string, deps: SeedJobDeps): Promise
   const totalBytes = files.reduce((sum, file) => sum + file.length, 0);
   const layout = planPieceLayout(totalBytes);
   await api.publishManifest(transferId, { ...layout, files });
+  deps.objects?.plan(layout.pieceLength, files);
   const published = (await api.manifest(transferId)).manifest?.segments ?? [];
   const segmentCount = Math.ceil(layout.pieceCount / layout.segmentPieces);
   const pieceSha256: string[] = new Array<string>(layout.pieceCount);
@@ -77,6 +80,7 @@ export async function runSeedJob(transferId: string, deps: SeedJobDeps): Promise
       pieceSha256[index] = sha256;
       deps.signal.throwIfAborted();
       await cas.putChunk(sha256, bytes);
+      deps.objects?.pieceStored(index, sha256);
       deps.reporter.add(reuse ? 'cas' : 'origin', index);
     });
     const length = Math.min(totalBytes, (first + indexes.length) * layout.pieceLength) - first * layout.pieceLength;
@@ -88,6 +92,7 @@ export async function runSeedJob(transferId: string, deps: SeedJobDeps): Promise
     logger.debug({ transferId, segment, segmentCount }, 'segment published and seeded');
   }
 
-  const digests = await fileDigestsFromCas(cas, files, pieceSha256);
+  // Hashed as the pieces were stored (objectBuilder.ts); read back only when that could not be done.
+  const digests = (await deps.objects?.sha256s(pieceSha256)) ?? (await fileDigestsFromCas(cas, files, pieceSha256));
   await api.completeManifest(transferId, files.map((file, i) => ({ path: file.path, length: file.length, sha256: digests[i]! })));
 }

@@ -3,6 +3,12 @@ import { createTempFile, discardTempFile, type TempFile } from './atomicWrite.ts
 import type { ContentStore } from './contentStore.ts';
 import { artifactBytes } from './readRange.ts';
 
+/** A file written out and hashed, in a temp file for the caller to publish or discard. */
+export interface BuiltObject {
+  temp: TempFile;
+  sha256: string;
+}
+
 /** A file's place in the artifact's byte stream: enough to build it before its digest is known. */
 export interface FileRange {
   path: string;
@@ -51,16 +57,27 @@ export class ObjectBuilder {
    * announced yet are taken from `pieceSha256`. Undefined when this builder failed; the caller
    * then builds the object itself.
    */
-  async finish(pieceSha256: readonly string[]): Promise<{ temp: TempFile; sha256: string } | undefined> {
+  async finish(pieceSha256: readonly string[]): Promise<BuiltObject | undefined> {
+    return (await this.#complete(pieceSha256)).built;
+  }
+
+  /** As finish, for a builder started only now: what made it fail is thrown. */
+  async build(pieceSha256: readonly string[]): Promise<BuiltObject> {
+    const { built, failure } = await this.#complete(pieceSha256);
+    if (built === undefined) throw failure;
+    return built;
+  }
+
+  async #complete(pieceSha256: readonly string[]): Promise<{ built?: BuiltObject; failure?: unknown }> {
     await this.#allIn(pieceSha256);
     this.#closed = true;
     if (this.#failure !== undefined || this.#done !== this.file.length) {
       await this.discard();
-      return undefined;
+      return { failure: this.#failure ?? new RangeError(`the pieces given cover ${this.#done} of the ${this.file.length} bytes of ${this.file.path}`) };
     }
     const temp = await (this.#temp ??= createTempFile(this.#store.layout.tmp));
     this.#temp = undefined; // the caller's now
-    return { temp, sha256: this.#hash.digest('hex') };
+    return { built: { temp, sha256: this.#hash.digest('hex') } };
   }
 
   /**

@@ -54,7 +54,7 @@ export class CasChunkStore {
   readonly #lastPieceLength: number | undefined;
   readonly #verifier: PieceVerifier | undefined;
   readonly #onWritten: CasChunkStoreOptions['onWritten'];
-  readonly #viewsCopiedByCallback: boolean;
+  readonly #callbackCopiesReads: boolean;
   #closed = false;
 
   constructor(chunkLength: number, opts: CasChunkStoreOptions) {
@@ -68,7 +68,7 @@ export class CasChunkStore {
     this.#pendingWrites = opts.pendingWrites;
     this.#verifier = opts.verifier;
     this.#onWritten = opts.onWritten;
-    this.#viewsCopiedByCallback = opts.callbackCopiesReads === true;
+    this.#callbackCopiesReads = opts.callbackCopiesReads === true;
     this.#readCache = opts.readCache ?? new ChunkReadCache({ maxBytes: 4 * 1024 * 1024 });
     const length = opts.length;
     const expected = (this.#pieces.length - 1) * chunkLength;
@@ -105,12 +105,11 @@ export class CasChunkStore {
     const pieceLength = index === this.#pieces.length - 1 ? this.#lastPieceLength : this.chunkLength;
     const offset = opts?.offset ?? 0;
     if (pieceLength === undefined) return settle(this.#cas.readChunk(digest, offset, opts?.length ?? undefined), cb);
-    const readCache = this.#readCache;
-    settle(readCache.read(this.#cas, digest, pieceLength, offset, opts?.length ?? pieceLength - offset), (error, bytes) => {
+    settle(this.#readCache.read(this.#cas, digest, pieceLength, offset, opts?.length ?? pieceLength - offset), (error, bytes) => {
       cb(error, bytes);
       // webtorrent has copied the block into the wire's batch by now (coalesceWireWrites.ts), so
       // the window it came from may be read into again.
-      if (bytes !== undefined && this.#viewsCopiedByCallback) readCache.done(bytes);
+      if (bytes !== undefined && this.#callbackCopiesReads) this.#readCache.done(bytes);
     });
   }
 

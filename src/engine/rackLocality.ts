@@ -98,7 +98,7 @@ export function createRackLocality(
       let recheck: NodeJS.Timeout | undefined;
       torrent.once('close', () => clearTimeout(recheck));
       torrent._request = (wire, index, hotswap) => {
-        if (nearnessOf(wire) !== 'far' || bringsInSelf(torrent, wire, index)) return request(wire, index, hotswap);
+        if (nearnessOf(wire) !== 'far' || bringsInSelf(index)) return request(wire, index, hotswap);
         let since = refusedSince.get(index);
         if (since === undefined) refusedSince.set(index, (since = now()));
         const waited = now() - since;
@@ -111,9 +111,9 @@ export function createRackLocality(
         }, recheckMs).unref();
         return false;
       };
-      const bringsInSelf = (segment: Torrent, _far: Wire, index: number): boolean => {
+      const bringsInSelf = (index: number): boolean => {
         const members = [ownPeerId];
-        for (const wire of segment.wires) {
+        for (const wire of torrent.wires) {
           if (wire.destroyed || nearnessOf(wire) !== 'near') continue;
           if (wire.peerPieces.get(index)) return false; // a rack-mate holds it
           if (!seeding.has(wire)) members.push(wire.peerId);

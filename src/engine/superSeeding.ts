@@ -66,6 +66,9 @@ export function createSuperSeeding(
   /** A remote peer's wires, one per segment, by peer id. */
   const peers = new Map<string, Set<PeerSegment>>();
 
+  /** A wire the bitfield went out on and still open: one to offer pieces on, or to count as there. */
+  const isLive = (peer: PeerSegment): boolean => peer.announced && !peer.wire.destroyed;
+
   const outstanding = (peerId: string): number => {
     let count = 0;
     for (const wire of peers.get(peerId) ?? []) count += wire.offered.size;
@@ -118,7 +121,7 @@ export function createSuperSeeding(
     const nearness = nearnessOf(peer.wire);
     if (nearness === 'pending') return false;
     if (nearness !== 'far') return true;
-    for (const other of peer.segment.wires) if (other.announced && !other.wire.destroyed && nearnessOf(other.wire) === 'near') return false;
+    for (const other of peer.segment.wires) if (isLive(other) && nearnessOf(other.wire) === 'near') return false;
     return true;
   };
 
@@ -131,7 +134,7 @@ export function createSuperSeeding(
       if (free <= 0) return;
       // A duplicate connection may be closing beside its replacement: take the live one.
       let peer: PeerSegment | undefined;
-      for (const candidate of wires) if (candidate.segment === segment && candidate.announced && !candidate.wire.destroyed) peer = candidate;
+      for (const candidate of wires) if (candidate.segment === segment && isLive(candidate)) peer = candidate;
       if (peer === undefined || !mayOffer(peer)) continue;
       for (let index = freshPiece(segment); index !== -1 && free > 0; index = freshPiece(segment)) {
         offer(peer, index);
@@ -145,7 +148,7 @@ export function createSuperSeeding(
   };
 
   /** Whether a connected peer could be offered a fresh piece now (a segment no one is on counts for nothing). */
-  const hasFresh = (): boolean => [...segments].some((segment) => [...segment.wires].some((peer) => peer.announced && !peer.wire.destroyed) && freshPiece(segment) !== -1);
+  const hasFresh = (): boolean => [...segments].some((segment) => [...segment.wires].some(isLive) && freshPiece(segment) !== -1);
 
   const detach = (peer: PeerSegment): void => {
     const { segment } = peer;

@@ -125,10 +125,10 @@ export function createTorrentEngine(options: {
   const pendingWrites = createWriteBackpressure(options.maxPendingWriteBytes ?? 64 * 1024 * 1024);
 
   const added = new Map<string, Promise<SegmentHandle>>();
-  // One for all segments held whole: a peer's offers are counted across them (superSeeding.ts).
   // Starved: no wire of any segment has a request outstanding (asked only while a segment wants a piece).
   const isStarved = (): boolean => client.torrents.every((torrent) => torrent.wires.every((wire) => wire.requests.length === 0));
   const rackLocality = createRackLocality(options.locality ?? {}, client.peerId, { isStarved });
+  // One for all segments held whole: a peer's offers are counted across them (superSeeding.ts).
   const superSeeding = options.superSeeding === false ? undefined : createSuperSeeding({ nearnessOf: rackLocality.nearnessOf });
   const stallCheck = superSeeding === undefined ? undefined : setInterval(() => superSeeding.checkStalls(), 1000).unref();
 

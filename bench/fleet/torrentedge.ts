@@ -4,6 +4,7 @@ import { join, resolve } from 'node:path';
 import { loadConfig } from '../../src/config.ts';
 import { createLogger } from '../../src/observability/logger.ts';
 import { createControlPlane } from '../../src/runtime/controlPlane.ts';
+import { workerNodeFlags } from '../../src/workers/youngGeneration.ts';
 import { createBenchDatabase } from '../controlPlane/benchDatabase.ts';
 import { spawnInNamespace, stopChild, stderrOf } from './shell.ts';
 import { pause, type FleetSystem } from './system.ts';
@@ -57,7 +58,7 @@ export const torrentedge: FleetSystem = {
     const workers = network.nodes.map((node, i) => {
       const labels = `zone=fleet,rack=${node.rack === undefined ? 'r1' : `r${node.rack}`}`;
       const env = { ...process.env, TORRENTEDGE_API_URL: apiUrl, TORRENTEDGE_NODE_TOKEN: nodeTokens[i], TORRENTEDGE_LOG_LEVEL: 'warn', KAFKA_BROKERS: '', REDIS_URL: '', DATABASE_URL: '' };
-      const child = spawnInNamespace(node.ns, process.execPath, [...context.workerNodeArgs, cliPath, 'worker', '--node-id', nodeIds[i]!, '--data-dir', join(workDir, nodeIds[i]!), '--labels', labels], env);
+      const child = spawnInNamespace(node.ns, process.execPath, [...workerNodeFlags, ...context.workerNodeArgs, cliPath, 'worker', '--node-id', nodeIds[i]!, '--data-dir', join(workDir, nodeIds[i]!), '--labels', labels], env);
       return { child, stderr: () => stderrOf(child) };
     });
     cleanup.push('stop the workers', () => Promise.all(workers.map(({ child }) => stopChild(child, 5000))), 15_000);

@@ -11,6 +11,7 @@ import { createControlPlane } from '../runtime/controlPlane.ts';
 import { generateArtifact } from './generateArtifact.ts';
 import { startLocalOrigin } from './localOrigin.ts';
 import { renderProgress } from './progressBars.ts';
+import { workerNodeFlags } from '../workers/youngGeneration.ts';
 
 export interface DemoSummary {
   nodes: number;
@@ -84,7 +85,7 @@ export async function runDemo(options: DemoOptions): Promise<DemoSummary> {
     };
 
     for (const [i, nodeId] of nodeIds.entries()) {
-      const child = spawn(process.execPath, [cliPath, 'worker', '--node-id', nodeId, '--data-dir', join(work, nodeId), '--labels', `rack=r${(i % 2) + 1},zone=demo`], {
+      const child = spawn(process.execPath, [...workerNodeFlags, cliPath, 'worker', '--node-id', nodeId, '--data-dir', join(work, nodeId), '--labels', `rack=r${(i % 2) + 1},zone=demo`], {
         env: { ...process.env, TORRENTEDGE_API_URL: apiUrl, TORRENTEDGE_NODE_TOKEN: nodeTokens[i], TORRENTEDGE_LOG_LEVEL: 'warn', KAFKA_BROKERS: '', REDIS_URL: '', DATABASE_URL: '', ...options.workerEnv },
         stdio: ['ignore', 'ignore', 'inherit'],
       });

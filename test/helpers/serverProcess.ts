@@ -1,6 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { fileURLToPath } from 'node:url';
+import { workerNodeFlags } from '../../src/workers/youngGeneration.ts';
 import { waitFor } from './waitFor.ts';
 
 export const cliPath = fileURLToPath(new URL('../../src/cli/main.ts', import.meta.url));
@@ -24,7 +25,8 @@ export function startServerProcess(command: 'start' | 'serve', env: Record<strin
 
 /** Runs `torrentedge <command>` and waits until its output matches `ready` (group 1, if any, becomes `url`). */
 export async function startCliProcess(command: string, env: Record<string, string>, ready: RegExp): Promise<ServerProcess> {
-  const child = spawn(process.execPath, [cliPath, command], {
+  // A worker runs with the node flags bin/torrentedge gives it.
+  const child = spawn(process.execPath, [...(command === 'worker' ? workerNodeFlags : []), cliPath, command], {
     env: { PATH: process.env.PATH ?? '', TORRENTEDGE_PORT: '0', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });

@@ -9,13 +9,12 @@ export interface ReceivedBlock {
   digest: string;
 }
 
-/** A block of the attempt still being assembled: its bytes are kept until the piece is whole. */
+/** A block of the attempt being assembled: its bytes are kept until the verdict when the piece has several senders. */
 interface PendingBlock {
   offset: number;
   length: number;
   peerId: string;
   bytes: Uint8Array | undefined;
-  digest: string | undefined;
 }
 
 interface Attempt {
@@ -34,9 +33,11 @@ const sha1Hex = (bytes: Uint8Array): string => createHash('sha1').update(bytes).
  * blocks are kept and compared, once the piece verifies, with the good piece: only peers whose
  * blocks differ are struck. `maxStrikes` strikes ban the peer id for the life of the engine.
  *
- * Blocks are hashed only when the piece turned out to have several senders, once it is whole:
- * a SHA-1 of every block received cost 0.8 CPU s per GiB (bench pair), and a piece from a single
- * peer (nearly all of them) needs no block digests, its sender being struck at once if it fails.
+ * Blocks are hashed only when a piece with several senders failed: a SHA-1 of every block received
+ * cost 0.8 CPU s per GiB (bench pair), and hashing the blocks of every piece with several senders
+ * (most pieces in a fleet) still took a sixth of a fleet worker's hashing. Until the piece's
+ * verdict its blocks are views of the piece's own buffer, which torrent-piece no longer writes once
+ * the piece is whole, and which goes back to the buffer pool only after a good piece is stored.
  */
 export function createPeerBans(options: { maxStrikes: number; onBanned?: (peerId: string) => void }) {
   const attempts = new Map<string, Map<number, Attempt>>(); // infoHash → piece → the attempt being assembled
@@ -55,13 +56,11 @@ export function createPeerBans(options: { maxStrikes: number; onBanned?: (peerId
     return value;
   };
   const sendersOf = (blocks: readonly PendingBlock[]): Set<string> => new Set(blocks.map((block) => block.peerId));
+  /** A piece from one sender needs no block bytes: that sender is struck at once if the piece fails. */
   const seal = (attempt: Attempt): void => {
     attempt.sealed = true;
-    const mixed = sendersOf(attempt.blocks).size > 1;
-    for (const block of attempt.blocks) {
-      if (mixed && block.bytes !== undefined) block.digest = sha1Hex(block.bytes);
-      block.bytes = undefined;
-    }
+    if (sendersOf(attempt.blocks).size > 1) return;
+    for (const block of attempt.blocks) block.bytes = undefined;
   };
   const strike = (peerIds: Iterable<string>): string[] => {
     const newlyBanned: string[] = [];
@@ -86,7 +85,7 @@ export function createPeerBans(options: { maxStrikes: number; onBanned?: (peerId
       if (attempt === undefined) pieces.set(index, (attempt = { blocks: [], offsets: new Set(), received: 0, sealed: false }));
       if (attempt.sealed) return;
       const { offset, peerId, bytes } = block;
-      attempt.blocks.push({ offset, length: bytes.length, peerId, bytes, digest: undefined });
+      attempt.blocks.push({ offset, length: bytes.length, peerId, bytes });
       if (!attempt.offsets.has(offset)) {
         attempt.offsets.add(offset);
         attempt.received += bytes.length;
@@ -105,7 +104,7 @@ export function createPeerBans(options: { maxStrikes: number; onBanned?: (peerId
       if (!attempt.sealed) seal(attempt);
       const senders = sendersOf(attempt.blocks);
       if (senders.size === 1) return strike(senders);
-      const blocks = attempt.blocks.flatMap(({ offset, length, peerId, digest }) => (digest === undefined ? [] : [{ offset, length, peerId, digest }]));
+      const blocks = attempt.blocks.flatMap(({ offset, length, peerId, bytes }) => (bytes === undefined ? [] : [{ offset, length, peerId, digest: sha1Hex(bytes) }]));
       const pieces = piecesOf(suspects, infoHash);
       pieces.set(index, [...(pieces.get(index) ?? []), ...blocks]);
       return [];

@@ -4,7 +4,7 @@
  * manifest is complete. Pieces go through CasChunkStore: SHA-256 verified, written atomically.
  */
 import { ContentStore } from '../../src/cas/index.ts';
-import { createTorrentEngine, type TorrentEngine } from '../../src/engine/torrentEngine.ts';
+import { createTorrentEngine, pieceBufferStats, type TorrentEngine } from '../../src/engine/torrentEngine.ts';
 import { silentLogger } from '../../src/observability/logger.ts';
 import type { LeecherCalls, LeecherMemory, SegmentSpec } from './roleProtocol.ts';
 import { serveRole, usageNow } from './serveRole.ts';
@@ -54,21 +54,26 @@ serveRole<LeecherCalls>({
 /** RSS beside what the engine holds for the download, every 50 ms (a sample costs a few microseconds). */
 function sampleMemory(torrentEngine: TorrentEngine): { stop(): LeecherMemory } {
   const mib = 2 ** 20;
-  const peak = { inFlight: 0, pieces: 0, rssLessInFlight: 0 };
+  const peak = { inFlight: 0, pieces: 0, rssLessInFlight: 0, atPeak: { inFlightMiB: 0, heapUsedMiB: 0, arrayBuffersMiB: 0, idlePieceBuffersMiB: 0 } };
   const startRss = process.memoryUsage.rss();
   const sample = (): void => {
     const { assemblingPieces, assemblingBytes, pendingWriteBytes } = torrentEngine.inFlight();
     const inFlight = assemblingBytes + pendingWriteBytes;
     peak.inFlight = Math.max(peak.inFlight, inFlight);
     peak.pieces = Math.max(peak.pieces, assemblingPieces);
-    peak.rssLessInFlight = Math.max(peak.rssLessInFlight, process.memoryUsage.rss() - inFlight);
+    const rssLessInFlight = process.memoryUsage.rss() - inFlight;
+    if (rssLessInFlight <= peak.rssLessInFlight) return;
+    peak.rssLessInFlight = rssLessInFlight;
+    // The full breakdown only at a new peak: memoryUsage() walks the heap's spaces.
+    const { heapUsed, arrayBuffers } = process.memoryUsage();
+    peak.atPeak = { inFlightMiB: Math.round(inFlight / mib), heapUsedMiB: Math.round(heapUsed / mib), arrayBuffersMiB: Math.round(arrayBuffers / mib), idlePieceBuffersMiB: Math.round(pieceBufferStats().idleBytes / mib) };
   };
   const timer = setInterval(sample, 50);
   return {
     stop(): LeecherMemory {
       clearInterval(timer);
       sample();
-      return { startRssMiB: Math.round(startRss / mib), peakInFlightMiB: Math.round(peak.inFlight / mib), peakAssemblingPieces: peak.pieces, peakRssLessInFlightMiB: Math.round(peak.rssLessInFlight / mib) };
+      return { startRssMiB: Math.round(startRss / mib), peakInFlightMiB: Math.round(peak.inFlight / mib), peakAssemblingPieces: peak.pieces, peakRssLessInFlightMiB: Math.round(peak.rssLessInFlight / mib), atPeak: peak.atPeak };
     },
   };
 }

@@ -49,6 +49,8 @@ export interface LeecherMemory {
   peakAssemblingPieces: number;
   /** The highest RSS less what was in flight at that moment: the process's own footprint. */
   peakRssLessInFlightMiB: number;
+  /** At that moment: what was in flight, V8's heap in use, ArrayBuffers (in flight included), idle piece buffers kept for reuse. */
+  atPeak: { inFlightMiB: number; heapUsedMiB: number; arrayBuffersMiB: number; idlePieceBuffersMiB: number };
 }
 
 /** createTorrentEngine's tuning options, set from the command line for experiments (--engine). */

@@ -82,9 +82,14 @@ export const torrentedge: FleetSystem = {
         const startedWall = Date.now();
         ({ id: transferId } = await call<{ id: string }>('POST', '/api/torrent/create', { source: { url: context.origin.url }, name: artifact.name, autoStart: true }));
         let transfer: TransferJobs;
+        let originStartSeconds: number | undefined;
         let originReadSeconds: number | undefined;
         for (;;) {
-          if (originReadSeconds === undefined && (await context.origin.servedBytes()) >= artifact.bytes) originReadSeconds = (Date.now() - startedWall) / 1000;
+          if (originReadSeconds === undefined) {
+            const served = await context.origin.servedBytes();
+            if (originStartSeconds === undefined && served > 0) originStartSeconds = (Date.now() - startedWall) / 1000;
+            if (served >= artifact.bytes) originReadSeconds = (Date.now() - startedWall) / 1000;
+          }
           // Read models are eventually consistent: a transfer just created may not be projected yet (404).
           const answer = await call<TransferJobs>('GET', `/api/transfers/${transferId}`).catch((error: unknown) => {
             if (error instanceof Error && error.message.includes(': 404 ') && performance.now() < deadline) return undefined;
@@ -102,8 +107,8 @@ export const torrentedge: FleetSystem = {
           await pause(100, signal);
         }
         signal.throwIfAborted();
-        // When the seed had read the whole artifact: what the rest of the fleet's time is measured against.
-        if (originReadSeconds !== undefined) context.log(`torrentedge: the origin was read to the end at ${originReadSeconds.toFixed(1)} s`);
+        // When the seed began and ended reading the artifact: what the rest of the fleet's time is measured against.
+        if (originReadSeconds !== undefined) context.log(`torrentedge: the origin was read from ${originStartSeconds?.toFixed(1)} s to the end at ${originReadSeconds.toFixed(1)} s`);
         if (transfer.jobs.some((job) => job.state === 'failed')) context.log(`torrentedge: failed jobs: ${JSON.stringify(transfer.jobs)}`);
         // completedAt is the api's clock, the same machine's as startedWall.
         return nodeIds.map((id) => {

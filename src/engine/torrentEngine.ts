@@ -4,7 +4,7 @@ import Piece from 'torrent-piece';
 import type { Logger } from 'pino';
 import { CasChunkStore, ChunkReadCache, createBufferPool, PieceVerifier, verifiedBitfield, type ContentStore } from '../cas/index.ts';
 import { coalesceWireWrites } from './coalesceWireWrites.ts';
-import { duplicateToClose } from './duplicateWires.ts';
+import { duplicateToClose, skipDialsToConnectedPeers } from './duplicateWires.ts';
 import { createPeerBans } from './peerBans.ts';
 import { splitAtMessageEnd } from './splitAtMessageEnd.ts';
 import { createSuperSeeding } from './superSeeding.ts';
@@ -200,6 +200,7 @@ export function createTorrentEngine(options: {
       // A segment held whole is offered a few pieces per peer at a time (superSeeding.ts).
       const superSeeder = complete ? superSeeding?.segment(segment.pieceSha256.length) : undefined;
       if (superSeeder !== undefined) torrent.once('close', () => superSeeder.remove());
+      skipDialsToConnectedPeers(torrent);
       torrent.on('wire', (wire: Wire) => {
         if (bans.isBanned(wire.peerId)) return wire.destroy();
         const duplicate = duplicateToClose(client.peerId, wire, torrent.wires);
@@ -219,6 +220,8 @@ export function createTorrentEngine(options: {
         // 195 pieces being assembled at once on the leecher (150 MiB), and as many blocks queued
         // for sending on the seeder. webtorrent, like other clients, honours the peer's reqq.
         wire.extendedHandshake.reqq = maxPeerRequests;
+        // BEP 10's listen port: a peer that dialled this one can tell the tracker's address of it is connected already.
+        wire.extendedHandshake.p = client.torrentPort;
         // webtorrent set its own 30 s before this event (requestTimeoutMs says why not).
         if (wire.type !== 'webSeed') wire.setTimeout(requestTimeoutMs, true);
         wire.on('piece', (index: number, offset: number, bytes: Uint8Array) => {

@@ -18,6 +18,8 @@ declare module 'webtorrent' {
     peerExtensions: { extended?: boolean; fast?: boolean; dht?: boolean };
     /** Sent to the peer in the BEP 10 extended handshake, after the 'wire' event. */
     extendedHandshake: Record<string, unknown>;
+    /** The peer's BEP 10 extended handshake, once it arrived ('extended' event, name 'handshake'). */
+    peerExtendedHandshake: Record<string, unknown>;
     /** bittorrent-protocol's single path for outgoing messages: the engine wraps it to batch them. */
     _push: (data: Uint8Array) => boolean;
     /** Drops the wire when requests go unanswered for `ms` (webtorrent sets 30 s). */
@@ -57,6 +59,11 @@ declare module 'webtorrent' {
     _rarityMap?: { getRarestPiece: (filter?: (index: number) => boolean) => number } | null;
     files: Array<{ path: string; length: number; offset: number }>;
     addPeer(peer: string): boolean;
+    /**
+     * Dials `peer` ("ip:port") unless a peer of that address is known (internal): the one path for
+     * addresses from the tracker, PEX and redials after a dialled connection closed (1, 5, 15 s).
+     */
+    _addPeer(peer: unknown, type: string, source: string): unknown;
   }
 
   export interface AddOptions {

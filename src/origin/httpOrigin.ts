@@ -1,4 +1,5 @@
 import { setTimeout as delay } from 'node:timers/promises';
+import { request } from 'undici';
 import { TorrentEdgeError } from '../errors.ts';
 import type { Origin } from './origin.ts';
 
@@ -25,14 +26,15 @@ export function createHttpOrigin(url: string, options: { headers?: Record<string
   let pinned: Record<string, string> = {};
   return {
     async describe() {
-      const response = await fetch(url, { method: 'HEAD', headers: options.headers ?? {} });
-      if (!response.ok) throw new TorrentEdgeError(response.status === 404 ? 'TE_ERR_NOT_FOUND' : 'TE_ERR_UNAVAILABLE', `origin ${url} answered HEAD with ${response.status}`);
-      const header = response.headers.get('content-length');
+      const { statusCode, headers, body } = await request(url, { method: 'HEAD', headers: options.headers ?? {} });
+      await body.dump();
+      if (statusCode < 200 || statusCode > 299) throw new TorrentEdgeError(statusCode === 404 ? 'TE_ERR_NOT_FOUND' : 'TE_ERR_UNAVAILABLE', `origin ${url} answered HEAD with ${statusCode}`);
+      const header = headerOf(headers, 'content-length');
       const length = header === null ? NaN : Number(header);
       if (!Number.isSafeInteger(length) || length <= 0) throw new TorrentEdgeError('TE_ERR_VALIDATION', `origin ${url} gives no usable Content-Length (${header})`);
-      if (response.headers.get('accept-ranges') !== 'bytes') throw new TorrentEdgeError('TE_ERR_VALIDATION', `origin ${url} does not accept byte ranges`);
-      const etag = response.headers.get('etag');
-      const modified = response.headers.get('last-modified');
+      if (headerOf(headers, 'accept-ranges') !== 'bytes') throw new TorrentEdgeError('TE_ERR_VALIDATION', `origin ${url} does not accept byte ranges`);
+      const etag = headerOf(headers, 'etag');
+      const modified = headerOf(headers, 'last-modified');
       const version = etag ?? modified ?? undefined;
       pinned = etag !== null && !etag.startsWith('W/') ? { 'if-match': etag } : modified !== null ? { 'if-unmodified-since': modified } : {};
       return { files: [{ path: fileNameOf(parsed), length, ...(version === undefined ? {} : { version: version.slice(0, 256) }) }] };
@@ -53,17 +55,36 @@ export function createHttpOrigin(url: string, options: { headers?: Record<string
   };
 }
 
+const headerOf = (headers: Record<string, string | string[] | undefined>, name: string): string | null => {
+  const value = headers[name];
+  return value === undefined ? null : Array.isArray(value) ? (value[0] ?? null) : value;
+};
+
+/**
+ * One range, read straight into a buffer of its size. fetch's web stream and arrayBuffer() took two
+ * to four times the CPU of undici's request for the same bytes (1 MiB ranges over loopback), on the
+ * seed, whose CPU every other node waits on.
+ */
 async function readRange(url: string, headers: Record<string, string>, count: number): Promise<Buffer> {
-  const response = await fetch(url, { headers });
-  if (response.status === 412) {
-    await response.body?.cancel();
+  const { statusCode, body } = await request(url, { headers });
+  if (statusCode === 412) {
+    await body.dump();
     throw new TorrentEdgeError('TE_ERR_MANIFEST_CONFLICT', `origin ${url} changed since it was described (412 Precondition Failed)`);
   }
-  if (response.status !== 206) {
-    await response.body?.cancel();
-    throw new TorrentEdgeError('TE_ERR_UNAVAILABLE', `origin ${url} answered a range request with ${response.status}, not 206`);
+  if (statusCode !== 206) {
+    await body.dump();
+    throw new TorrentEdgeError('TE_ERR_UNAVAILABLE', `origin ${url} answered a range request with ${statusCode}, not 206`);
   }
-  const bytes = Buffer.from(await response.arrayBuffer());
-  if (bytes.length !== count) throw new TorrentEdgeError('TE_ERR_UNAVAILABLE', `origin ${url} sent ${bytes.length} bytes of a ${count}-byte range`);
+  const bytes = Buffer.allocUnsafe(count);
+  let received = 0;
+  for await (const chunk of body as AsyncIterable<Buffer>) {
+    if (received + chunk.length > count) {
+      body.destroy();
+      throw new TorrentEdgeError('TE_ERR_UNAVAILABLE', `origin ${url} sent more than the ${count} bytes of its range`);
+    }
+    chunk.copy(bytes, received);
+    received += chunk.length;
+  }
+  if (received !== count) throw new TorrentEdgeError('TE_ERR_UNAVAILABLE', `origin ${url} sent ${received} bytes of a ${count}-byte range`);
   return bytes;
 }

@@ -1,0 +1,113 @@
+import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { after, before, describe, it } from 'node:test';
+import { TorrentEdgeError } from '../../src/errors.ts';
+import { createHttpOrigin } from '../../src/origin/httpOrigin.ts';
+
+const content = randomBytes(3 * 1024 * 1024 + 17);
+const etag = '"v1"';
+
+/** How the server misbehaves for the next range request, if it does. */
+type Fault = 'none' | 'changed' | 'drop-once' | 'short' | 'whole-file';
+
+describe('the HTTP origin, against a server on loopback', () => {
+  let server: Server;
+  let base = '';
+  let fault: Fault = 'none';
+  const ranges: Array<{ range: string | undefined; ifMatch: string | undefined }> = [];
+
+  const serve = (request: IncomingMessage, response: ServerResponse): void => {
+    if (request.url === '/no-ranges') {
+      response.writeHead(200, { 'content-length': content.length });
+      return void response.end();
+    }
+    if (request.url !== '/model.bin') {
+      response.writeHead(404);
+      return void response.end();
+    }
+    if (request.method === 'HEAD') {
+      response.writeHead(200, { 'content-length': content.length, 'accept-ranges': 'bytes', etag });
+      return void response.end();
+    }
+    ranges.push({ range: request.headers.range, ifMatch: request.headers['if-match'] });
+    const [start, end] = /^bytes=(\d+)-(\d+)$/.exec(request.headers.range ?? '')!.slice(1).map(Number) as [number, number];
+    const body = content.subarray(start, end + 1);
+    if (fault === 'changed') {
+      response.writeHead(412);
+      return void response.end();
+    }
+    if (fault === 'whole-file') {
+      response.writeHead(200, { 'content-length': content.length });
+      return void response.end(content);
+    }
+    if (fault === 'short') {
+      response.writeHead(206, { 'content-length': body.length - 1 });
+      return void response.end(body.subarray(1));
+    }
+    response.writeHead(206, { 'content-length': body.length, 'content-range': `bytes ${start}-${end}/${content.length}` });
+    if (fault === 'drop-once') {
+      fault = 'none';
+      // Half the range, then the connection goes: a reset mid-body.
+      return void response.write(body.subarray(0, body.length >> 1), () => request.socket.destroy());
+    }
+    response.end(body);
+  };
+
+  before(async () => {
+    server = createServer(serve);
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  });
+  after(() => new Promise<void>((resolve) => server.close(() => resolve())));
+
+  const reset = (next: Fault): void => {
+    fault = next;
+    ranges.length = 0;
+  };
+  const rejectsWith = async (promise: Promise<unknown>, code: string, message: RegExp): Promise<void> => {
+    await assert.rejects(promise, (error: unknown) => error instanceof TorrentEdgeError && error.code === code && message.test(error.message));
+  };
+
+  it('describes the file by HEAD and reads exact ranges, pinned to the version described', async () => {
+    const origin = createHttpOrigin(`${base}/model.bin`);
+    assert.deepEqual(await origin.describe(), { files: [{ path: 'model.bin', length: content.length, version: etag }] });
+    reset('none');
+    const [first, last] = await Promise.all([origin.read(0, 0, 1024 * 1024), origin.read(0, 3 * 1024 * 1024, 17)]);
+    assert.deepEqual(first, content.subarray(0, 1024 * 1024));
+    assert.deepEqual(last, content.subarray(3 * 1024 * 1024));
+    assert.deepEqual(ranges.map((r) => r.ifMatch), [etag, etag]);
+  });
+
+  it('refuses a server without byte ranges, and names a missing file', async () => {
+    await rejectsWith(createHttpOrigin(`${base}/no-ranges`).describe(), 'TE_ERR_VALIDATION', /does not accept byte ranges/);
+    await rejectsWith(createHttpOrigin(`${base}/gone.bin`).describe(), 'TE_ERR_NOT_FOUND', /answered HEAD with 404/);
+  });
+
+  it('fails at once, without retrying, when the file changed since it was described', async () => {
+    const origin = createHttpOrigin(`${base}/model.bin`);
+    await origin.describe();
+    reset('changed');
+    await rejectsWith(origin.read(0, 0, 4096), 'TE_ERR_MANIFEST_CONFLICT', /412/);
+    assert.equal(ranges.length, 1);
+  });
+
+  it('reads a range again after the connection dropped mid-body', async () => {
+    const origin = createHttpOrigin(`${base}/model.bin`);
+    await origin.describe();
+    reset('drop-once');
+    assert.deepEqual(await origin.read(0, 1024, 1024 * 1024), content.subarray(1024, 1024 + 1024 * 1024));
+    assert.equal(ranges.length, 2);
+  });
+
+  it('gives up on a server that keeps sending the wrong bytes, and on one that ignores the range', async () => {
+    const origin = createHttpOrigin(`${base}/model.bin`);
+    await origin.describe();
+    reset('short');
+    await rejectsWith(origin.read(0, 0, 4096), 'TE_ERR_UNAVAILABLE', /sent 4095 bytes of a 4096-byte range/);
+    assert.equal(ranges.length, 5, 'five attempts');
+    reset('whole-file');
+    await rejectsWith(origin.read(0, 0, 4096), 'TE_ERR_UNAVAILABLE', /answered a range request with 200, not 206/);
+  });
+});

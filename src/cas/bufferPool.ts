@@ -52,7 +52,10 @@ export function createBufferPool(options: { maxIdleBytes: number; idleMs?: numbe
       idleBytes -= length;
       return buffer;
     },
-    /** Hands back a buffer `take` gave: only once nothing will read or write it again. */
+    /**
+     * Hands back a buffer `take` gave: only once nothing will read or write it again. One the pool
+     * does not keep is detached at once, so a view still held elsewhere reads as empty.
+     */
     give: (buffer: Uint8Array): void => {
       const length = buffer.byteLength;
       // A view into a larger buffer is not one this pool gave out.

@@ -1,4 +1,4 @@
-import { createBufferPool } from './bufferPool.ts';
+import { createBufferPool, type BufferPool } from './bufferPool.ts';
 import type { ContentStore } from './contentStore.ts';
 
 export interface ChunkReadCacheOptions {
@@ -68,8 +68,8 @@ export class ChunkReadCache {
     this.#buffers = createBufferPool({ maxIdleBytes: Math.min(this.maxBytes, 8 * 1024 * 1024), smallestKept: minWindowBytes });
   }
 
-  /** Window buffers taken, of those how many were reused, how many came back, and bytes idle now. */
-  stats(): { taken: number; reused: number; returned: number; idleBytes: number } {
+  /** Window buffers taken, of those how many were reused, how many came back and how many were freed, and bytes idle now. */
+  stats(): ReturnType<BufferPool['stats']> {
     return this.#buffers.stats();
   }
 

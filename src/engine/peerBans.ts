@@ -35,9 +35,11 @@ const sha1Hex = (bytes: Uint8Array): string => createHash('sha1').update(bytes).
  *
  * Blocks are hashed only when a piece with several senders failed: a SHA-1 of every block received
  * cost 0.8 CPU s per GiB (bench pair), and hashing the blocks of every piece with several senders
- * (most pieces in a fleet) still took a sixth of a fleet worker's hashing. Until the piece's
- * verdict its blocks are views of the piece's own buffer, which torrent-piece no longer writes once
- * the piece is whole, and which goes back to the buffer pool only after a good piece is stored.
+ * (most pieces in a fleet) still took a sixth of a fleet worker's hashing. Until the verdict the
+ * blocks are mostly views of the piece's own buffer. torrent-piece no longer writes it once the
+ * piece is whole, and a failed piece's buffer never goes back to the pool, so pieceFailed hashes
+ * what was received. A good piece's buffer may be back in the pool (and reused or freed) before
+ * pieceVerified is called: pieceVerified must not read the blocks, and does not.
  */
 export function createPeerBans(options: { maxStrikes: number; onBanned?: (peerId: string) => void }) {
   const attempts = new Map<string, Map<number, Attempt>>(); // infoHash → piece → the attempt being assembled
@@ -78,15 +80,22 @@ export function createPeerBans(options: { maxStrikes: number; onBanned?: (peerId
 
   return {
     isBanned: (peerId: string): boolean => banned.has(peerId),
-    /** `pieceLength` tells when the attempt is whole; the bytes are not kept past that. */
-    blockReceived(infoHash: string, index: number, block: { offset: number; peerId: string; bytes: Uint8Array }, pieceLength: number): void {
+    /**
+     * `bytes` as the peer sent them, `held` the piece's own copy of the block when it took this one.
+     * A duplicate of a block the piece took from another peer, or a block the piece no longer holds
+     * (the last one, after the piece was flushed), is kept as a copy: a view of the socket read
+     * would keep the whole read alive, and the piece's copy is another peer's bytes. `pieceLength`
+     * tells when the attempt is whole.
+     */
+    blockReceived(infoHash: string, index: number, block: { offset: number; peerId: string; bytes: Uint8Array; held?: Uint8Array | undefined }, pieceLength: number): void {
       const pieces = piecesOf(attempts, infoHash);
       let attempt = pieces.get(index);
       if (attempt === undefined) pieces.set(index, (attempt = { blocks: [], offsets: new Set(), received: 0, sealed: false }));
       if (attempt.sealed) return;
-      const { offset, peerId, bytes } = block;
-      attempt.blocks.push({ offset, length: bytes.length, peerId, bytes });
-      if (!attempt.offsets.has(offset)) {
+      const { offset, peerId, bytes, held } = block;
+      const duplicate = attempt.offsets.has(offset);
+      attempt.blocks.push({ offset, length: bytes.length, peerId, bytes: held !== undefined && !duplicate ? held : new Uint8Array(bytes) });
+      if (!duplicate) {
         attempt.offsets.add(offset);
         attempt.received += bytes.length;
       }

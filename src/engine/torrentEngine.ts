@@ -61,7 +61,7 @@ const maxStrikes = 3;
 /**
  * Every piece of every engine in the process is assembled in a buffer from here, and goes back
  * once the CAS has written it: webtorrent serves a piece only once it is stored, from the CAS, and
- * the engine's ban bookkeeping drops a piece's blocks once it is whole. Buffers of 128 KiB or less
+ * the engine's ban bookkeeping never reads a good piece's blocks (peerBans.ts). Buffers of 128 KiB or less
  * are not kept: webtorrent destroys a wire asking for more in one request, so no block it serves
  * from its in-memory copy of a piece being stored can be a whole pooled buffer. At most 32 MiB
  * wait idle (one piece of a 16 GiB artifact): bench pair at 2 GiB in 32 MiB pieces peaked at
@@ -228,10 +228,9 @@ export function createTorrentEngine(options: {
           // A block of a piece already held arrived late (endgame, a cancel in flight): not part of any attempt.
           if (torrent.bitfield.get(index)) return;
           const pieceLength = index === torrent.pieces.length - 1 ? torrent.lastPieceLength : torrent.pieceLength;
-          // The block as the piece holds it (patches/torrent-piece): keeping `bytes` would keep the
-          // whole socket read it came in alive until the piece completes.
+          // The block as the piece holds it (patches/torrent-piece), when it does: peerBans.ts says why.
           const held = (torrent.pieces[index] as AssemblingPiece | null | undefined)?._buffer?.[offset / blockLength];
-          bans.blockReceived(torrent.infoHash, index, { offset, peerId: wire.peerId, bytes: held ?? bytes }, pieceLength);
+          bans.blockReceived(torrent.infoHash, index, { offset, peerId: wire.peerId, bytes, held }, pieceLength);
         });
       });
       torrent.on('verified', (index: number) => {

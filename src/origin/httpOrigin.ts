@@ -1,5 +1,5 @@
 import { setTimeout as delay } from 'node:timers/promises';
-import { request } from 'undici';
+import { Agent, interceptors, request } from 'undici';
 import { TorrentEdgeError } from '../errors.ts';
 import type { Origin } from './origin.ts';
 
@@ -15,6 +15,15 @@ function fileNameOf(url: URL): string {
 const readAttempts = 5;
 
 /**
+ * Follows redirects as fetch did (release assets, model hubs and presigned URLs answer 302), and
+ * drops credentials on a redirect to another host. Its own, so a dispatcher set up for fetch
+ * elsewhere in the process is not assumed.
+ */
+const dispatcher = new Agent().compose(interceptors.redirect({ maxRedirections: 5 }));
+// Some CDNs and firewalls refuse a request without one.
+const userAgent = { 'user-agent': 'torrentedge' };
+
+/**
  * One file over HTTP(S), read with Range requests so that several pieces are fetched in
  * parallel and a restarted seed reads only what it lacks. A server that ignores Range is refused
  * rather than downloaded whole once per piece. Reads are pinned to the version described (a
@@ -26,7 +35,7 @@ export function createHttpOrigin(url: string, options: { headers?: Record<string
   let pinned: Record<string, string> = {};
   return {
     async describe() {
-      const { statusCode, headers, body } = await request(url, { method: 'HEAD', headers: options.headers ?? {} });
+      const { statusCode, headers, body } = await request(url, { method: 'HEAD', headers: { ...userAgent, ...options.headers }, dispatcher });
       await body.dump();
       if (statusCode < 200 || statusCode > 299) throw new TorrentEdgeError(statusCode === 404 ? 'TE_ERR_NOT_FOUND' : 'TE_ERR_UNAVAILABLE', `origin ${url} answered HEAD with ${statusCode}`);
       const header = headerOf(headers, 'content-length');
@@ -43,7 +52,7 @@ export function createHttpOrigin(url: string, options: { headers?: Record<string
       if (fileIndex !== 0) throw new RangeError(`an HTTP origin has one file, not ${fileIndex + 1}`);
       for (let attempt = 1; ; attempt++) {
         try {
-          return await readRange(url, { ...options.headers, ...pinned, range: `bytes=${offset}-${offset + count - 1}` }, count);
+          return await readRange(url, { ...userAgent, ...options.headers, ...pinned }, offset, count);
         } catch (error) {
           const retriable = !(error instanceof TorrentEdgeError) || error.code === 'TE_ERR_UNAVAILABLE';
           if (!retriable || attempt >= readAttempts) throw error;
@@ -65,8 +74,9 @@ const headerOf = (headers: Record<string, string | string[] | undefined>, name: 
  * to four times the CPU of undici's request for the same bytes (1 MiB ranges over loopback), on the
  * seed, whose CPU every other node waits on.
  */
-async function readRange(url: string, headers: Record<string, string>, count: number): Promise<Buffer> {
-  const { statusCode, body } = await request(url, { headers });
+async function readRange(url: string, headers: Record<string, string>, offset: number, count: number): Promise<Buffer> {
+  const range = `bytes ${offset}-${offset + count - 1}/`;
+  const { statusCode, headers: answer, body } = await request(url, { headers: { ...headers, range: `bytes=${offset}-${offset + count - 1}` }, dispatcher });
   if (statusCode === 412) {
     await body.dump();
     throw new TorrentEdgeError('TE_ERR_MANIFEST_CONFLICT', `origin ${url} changed since it was described (412 Precondition Failed)`);
@@ -75,16 +85,24 @@ async function readRange(url: string, headers: Record<string, string>, count: nu
     await body.dump();
     throw new TorrentEdgeError('TE_ERR_UNAVAILABLE', `origin ${url} answered a range request with ${statusCode}, not 206`);
   }
-  const bytes = Buffer.allocUnsafe(count);
-  let received = 0;
-  for await (const chunk of body as AsyncIterable<Buffer>) {
-    if (received + chunk.length > count) {
-      body.destroy();
-      throw new TorrentEdgeError('TE_ERR_UNAVAILABLE', `origin ${url} sent more than the ${count} bytes of its range`);
-    }
-    chunk.copy(bytes, received);
-    received += chunk.length;
+  // The wrong bytes of the right length would be hashed into the manifest: the range must be the one asked for.
+  const contentRange = headerOf(answer, 'content-range');
+  if (contentRange !== null && !contentRange.startsWith(range)) {
+    await body.dump();
+    throw new TorrentEdgeError('TE_ERR_UNAVAILABLE', `origin ${url} sent ${contentRange} for ${range}`);
   }
-  if (received !== count) throw new TorrentEdgeError('TE_ERR_UNAVAILABLE', `origin ${url} sent ${received} bytes of a ${count}-byte range`);
-  return bytes;
+  let received = 0;
+  try {
+    const bytes = Buffer.allocUnsafe(count);
+    for await (const chunk of body as AsyncIterable<Buffer>) {
+      if (received + chunk.length > count) throw new TorrentEdgeError('TE_ERR_UNAVAILABLE', `origin ${url} sent more than the ${count} bytes of its range`);
+      chunk.copy(bytes, received);
+      received += chunk.length;
+    }
+    if (received === count) return bytes;
+  } catch (error) {
+    body.destroy();
+    throw error;
+  }
+  throw new TorrentEdgeError('TE_ERR_UNAVAILABLE', `origin ${url} sent ${received} bytes of a ${count}-byte range`);
 }

@@ -20,7 +20,7 @@ export const workerNodeFlags: readonly string[] = [youngGenerationFlag];
 
 /**
  * The semi-space cap in MiB this process was started with, from node's own arguments or
- * NODE_OPTIONS (the later one wins, as in node), or undefined when V8 picks it.
+ * NODE_OPTIONS (the command line wins, as in node), or undefined when V8 picks it (no flag, or 0).
  */
 export function semiSpaceCapMiB(execArgv: readonly string[] = process.execArgv, nodeOptions: string = process.env.NODE_OPTIONS ?? ''): number | undefined {
   let cap: number | undefined;
@@ -28,5 +28,6 @@ export function semiSpaceCapMiB(execArgv: readonly string[] = process.execArgv, 
     const match = /^--max[-_]semi[-_]space[-_]size=(\d+)$/.exec(arg);
     if (match !== null) cap = Number(match[1]);
   }
-  return cap;
+  // 0 is V8's own sizing.
+  return cap === 0 ? undefined : cap;
 }

@@ -10,15 +10,19 @@ const content = randomBytes(3 * 1024 * 1024 + 17);
 const etag = '"v1"';
 
 /** How the server misbehaves for the next range request, if it does. */
-type Fault = 'none' | 'changed' | 'drop-once' | 'short' | 'whole-file';
+type Fault = 'none' | 'changed' | 'drop-once' | 'short' | 'long' | 'wrong-range' | 'whole-file';
 
 describe('the HTTP origin, against a server on loopback', () => {
   let server: Server;
   let base = '';
   let fault: Fault = 'none';
-  const ranges: Array<{ range: string | undefined; ifMatch: string | undefined }> = [];
+  const ranges: Array<{ range: string | undefined; ifMatch: string | undefined; userAgent: string | undefined }> = [];
 
   const serve = (request: IncomingMessage, response: ServerResponse): void => {
+    if (request.url === '/moved.bin') {
+      response.writeHead(302, { location: '/model.bin' });
+      return void response.end();
+    }
     if (request.url === '/no-ranges') {
       response.writeHead(200, { 'content-length': content.length });
       return void response.end();
@@ -31,7 +35,7 @@ describe('the HTTP origin, against a server on loopback', () => {
       response.writeHead(200, { 'content-length': content.length, 'accept-ranges': 'bytes', etag });
       return void response.end();
     }
-    ranges.push({ range: request.headers.range, ifMatch: request.headers['if-match'] });
+    ranges.push({ range: request.headers.range, ifMatch: request.headers['if-match'], userAgent: request.headers['user-agent'] });
     const [start, end] = /^bytes=(\d+)-(\d+)$/.exec(request.headers.range ?? '')!.slice(1).map(Number) as [number, number];
     const body = content.subarray(start, end + 1);
     if (fault === 'changed') {
@@ -45,6 +49,14 @@ describe('the HTTP origin, against a server on loopback', () => {
     if (fault === 'short') {
       response.writeHead(206, { 'content-length': body.length - 1 });
       return void response.end(body.subarray(1));
+    }
+    if (fault === 'long') {
+      response.writeHead(206, { 'content-length': body.length + 1 });
+      return void response.end(Buffer.concat([body, Buffer.from([0])]));
+    }
+    if (fault === 'wrong-range') {
+      response.writeHead(206, { 'content-length': body.length, 'content-range': `bytes ${start + 1}-${end + 1}/${content.length}` });
+      return void response.end(content.subarray(start + 1, end + 2));
     }
     response.writeHead(206, { 'content-length': body.length, 'content-range': `bytes ${start}-${end}/${content.length}` });
     if (fault === 'drop-once') {
@@ -78,6 +90,14 @@ describe('the HTTP origin, against a server on loopback', () => {
     assert.deepEqual(first, content.subarray(0, 1024 * 1024));
     assert.deepEqual(last, content.subarray(3 * 1024 * 1024));
     assert.deepEqual(ranges.map((r) => r.ifMatch), [etag, etag]);
+    assert.deepEqual(ranges.map((r) => r.userAgent), ['torrentedge', 'torrentedge']);
+  });
+
+  it('follows a redirect, as to a release asset or a presigned URL', async () => {
+    const origin = createHttpOrigin(`${base}/moved.bin`);
+    assert.equal((await origin.describe()).files[0]!.length, content.length);
+    reset('none');
+    assert.deepEqual(await origin.read(0, 4096, 4096), content.subarray(4096, 8192));
   });
 
   it('refuses a server without byte ranges, and names a missing file', async () => {
@@ -101,12 +121,16 @@ describe('the HTTP origin, against a server on loopback', () => {
     assert.equal(ranges.length, 2);
   });
 
-  it('gives up on a server that keeps sending the wrong bytes, and on one that ignores the range', async () => {
+  it('gives up on a server that keeps sending too few bytes, too many, another range, or the whole file', async () => {
     const origin = createHttpOrigin(`${base}/model.bin`);
     await origin.describe();
     reset('short');
     await rejectsWith(origin.read(0, 0, 4096), 'TE_ERR_UNAVAILABLE', /sent 4095 bytes of a 4096-byte range/);
     assert.equal(ranges.length, 5, 'five attempts');
+    reset('long');
+    await rejectsWith(origin.read(0, 0, 4096), 'TE_ERR_UNAVAILABLE', /sent more than the 4096 bytes of its range/);
+    reset('wrong-range');
+    await rejectsWith(origin.read(0, 0, 4096), 'TE_ERR_UNAVAILABLE', /sent bytes 1-4096\/\d+ for bytes 0-4095\//);
     reset('whole-file');
     await rejectsWith(origin.read(0, 0, 4096), 'TE_ERR_UNAVAILABLE', /answered a range request with 200, not 206/);
   });

@@ -35,4 +35,16 @@ describe('peer bans', () => {
     const liars = suspects.filter((block) => sha1Hex(good.subarray(block.offset, block.offset + block.length)) !== block.digest).map((block) => block.peerId);
     assert.deepEqual(bans.blocksLied(liars), ['rogue']);
   });
+
+  it("credits an endgame duplicate with the bytes its sender sent, not with the piece's copy from another peer", () => {
+    const bans = createPeerBans({ maxStrikes: 1 });
+    const pieceCopy = blockOf(9); // what the piece took at offset 4: the rogue's block
+    bans.blockReceived('t', 5, { offset: 4, peerId: 'rogue', bytes: blockOf(9), held: pieceCopy }, 8);
+    bans.blockReceived('t', 5, { offset: 4, peerId: 'honest', bytes: blockOf(2), held: pieceCopy }, 8);
+    bans.blockReceived('t', 5, { offset: 0, peerId: 'honest', bytes: blockOf(1), held: blockOf(1) }, 8);
+    assert.deepEqual(bans.pieceFailed('t', 5), []);
+    const good = Buffer.concat([blockOf(1), blockOf(2)]);
+    const liars = bans.pieceVerified('t', 5).filter((block) => sha1Hex(good.subarray(block.offset, block.offset + block.length)) !== block.digest).map((block) => block.peerId);
+    assert.deepEqual(liars, ['rogue']);
+  });
 });

@@ -15,3 +15,8 @@ export function assertSha256Hex(value: unknown, what = 'sha256'): asserts value 
 export function sha256Hex(bytes: Uint8Array): string {
   return createHash('sha256').update(bytes).digest('hex');
 }
+
+/** BitTorrent's digest, of a piece or a block: for peer bans and webtorrent's own check, never for storage. */
+export function sha1Hex(bytes: Uint8Array): string {
+  return createHash('sha1').update(bytes).digest('hex');
+}

@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { sha1Hex } from '../cas/digest.ts';
 
 /** A block as one peer sent it: enough to tell later whether it matched the verified piece. */
 export interface ReceivedBlock {
@@ -25,7 +25,6 @@ interface Attempt {
   sealed: boolean;
 }
 
-const sha1Hex = (bytes: Uint8Array): string => createHash('sha1').update(bytes).digest('hex');
 
 /**
  * Which peers lied in pieces that failed verification ("smart ban"). A piece's blocks may come from
@@ -118,9 +117,9 @@ export function createPeerBans(options: { maxStrikes: number; onBanned?: (peerId
       pieces.set(index, [...(pieces.get(index) ?? []), ...blocks]);
       return [];
     },
-    /** Peers whose blocks differed from the verified piece: one strike each. Returns the peers banned. */
-    blocksLied(peerIds: Iterable<string>): string[] {
-      return strike(peerIds);
+    /** Strikes once each peer whose block among `suspects` differs from the verified piece. Returns the peers banned. */
+    blocksLied(suspects: readonly ReceivedBlock[], verifiedPiece: Uint8Array): string[] {
+      return strike(suspects.filter((block) => sha1Hex(verifiedPiece.subarray(block.offset, block.offset + block.length)) !== block.digest).map((block) => block.peerId));
     },
     forget(infoHash: string): void {
       attempts.delete(infoHash);

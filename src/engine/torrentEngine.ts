@@ -1,8 +1,8 @@
-import { createHash } from 'node:crypto';
 import WebTorrent, { type Wire } from 'webtorrent';
 import Piece from 'torrent-piece';
 import type { Logger } from 'pino';
 import { CasChunkStore, ChunkReadCache, createBufferPool, PieceVerifier, verifiedBitfield, type ContentStore } from '../cas/index.ts';
+import { sha1Hex } from '../cas/digest.ts';
 import { coalesceWireWrites } from './coalesceWireWrites.ts';
 import { duplicateToClose, skipDialsToConnectedPeers } from './duplicateWires.ts';
 import { createPeerBans } from './peerBans.ts';
@@ -238,7 +238,7 @@ export function createTorrentEngine(options: {
         const suspects = bans.pieceVerified(torrent.infoHash, index);
         if (suspects.length === 0) return;
         options.cas.readChunk(segment.pieceSha256[index]!).then(
-          (piece) => hangUp(bans.blocksLied(suspects.filter((block) => sha1Hex(piece.subarray(block.offset, block.offset + block.length)) !== block.digest).map((block) => block.peerId))),
+          (piece) => hangUp(bans.blocksLied(suspects, piece)),
           (error: unknown) => logger.warn({ err: error, index }, 'could not re-read a verified piece to find who spoiled it'),
         );
       });
@@ -319,10 +319,6 @@ const blockLength = 16 * 1024;
 /** What the engine reads of torrent-piece's Piece: the blocks received so far, until it is flushed. */
 interface AssemblingPiece {
   _buffer: (Uint8Array | undefined)[] | null;
-}
-
-function sha1Hex(bytes: Uint8Array): string {
-  return createHash('sha1').update(bytes).digest('hex');
 }
 
 export type TorrentEngine = ReturnType<typeof createTorrentEngine>;

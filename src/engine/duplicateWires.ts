@@ -28,8 +28,8 @@ export function listenAddressOf(wire: Pick<Wire, 'remoteAddress' | 'peerExtended
 }
 
 /**
- * Keeps webtorrent from dialling a peer that is connected already through a connection it dialled.
- * webtorrent knows such a peer by the address its connection came from (an ephemeral port), so every
+ * Keeps webtorrent from dialling a peer that is connected already through a connection the peer
+ * dialled. webtorrent knows such a peer by the address its connection came from (an ephemeral port), so every
  * tracker answer listing the peer, and every redial of a closed duplicate (after 1, 5 and 15 s),
  * made a new connection to handshake and close as a duplicate: bench fleet closed about 230 per node
  * in a run of 16 segments and 7 peers, four per pair and segment instead of at most one.

@@ -75,8 +75,9 @@ const headerOf = (headers: Record<string, string | string[] | undefined>, name: 
  * seed, whose CPU every other node waits on.
  */
 async function readRange(url: string, headers: Record<string, string>, offset: number, count: number): Promise<Buffer> {
-  const range = `bytes ${offset}-${offset + count - 1}/`;
-  const { statusCode, headers: answer, body } = await request(url, { headers: { ...headers, range: `bytes=${offset}-${offset + count - 1}` }, dispatcher });
+  const bounds = `${offset}-${offset + count - 1}`;
+  const range = `bytes ${bounds}/`;
+  const { statusCode, headers: answer, body } = await request(url, { headers: { ...headers, range: `bytes=${bounds}` }, dispatcher });
   if (statusCode === 412) {
     await body.dump();
     throw new TorrentEdgeError('TE_ERR_MANIFEST_CONFLICT', `origin ${url} changed since it was described (412 Precondition Failed)`);

@@ -6,17 +6,15 @@
  * that young generation, so V8 found the limit "reached" right after each full collection and
  * started the next one: 26–62 Mark-Compacts per worker for a 128 MiB artifact, most of them
  * started by V8's marking task rather than by allocation. With a 4 MiB semi-space (an 8 MiB
- * young generation) a worker ran 3–26, its socket reads' buffers died young and were freed at
- * once, peak RSS fell from 293–341 to 224–239 MiB in the fleet bench, and the leecher of the
- * pair bench used about 30% less user CPU (docs/benchmarks.md, "The young generation").
+ * young generation) a worker ran 4–26, its socket reads' buffers died young and were freed at
+ * once, peak worker RSS fell from 278–304 to 227–236 MiB in the fleet bench, and the leecher of
+ * the pair bench used about 35% less user CPU (docs/benchmarks.md, 2026-12-04).
  *
  * The semi-space is fixed when the heap is set up, so the flag must be on node's command line
  * (or in NODE_OPTIONS): `bin/torrentedge worker` and every process this project spawns as a
  * worker pass it.
  */
-export const youngGenerationFlag = '--max-semi-space-size=4';
-
-export const workerNodeFlags: readonly string[] = [youngGenerationFlag];
+export const workerNodeFlags: readonly string[] = ['--max-semi-space-size=4'];
 
 /**
  * The semi-space cap in MiB this process was started with, from node's own arguments or

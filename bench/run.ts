@@ -10,6 +10,7 @@ export interface Benchmark {
 const benchmarks: Record<string, () => Promise<Benchmark>> = {
   'control-plane': () => import('./controlPlane.ts'),
   fleet: () => import('./fleet/main.ts'),
+  'origin-read': () => import('./originRead.ts'),
   pair: () => import('./pair.ts'),
   relay: () => import('./relay.ts'),
 };

@@ -70,8 +70,8 @@ const headerOf = (headers: Record<string, string | string[] | undefined>, name: 
 };
 
 /**
- * One range, read straight into a buffer of its size. fetch's web stream and arrayBuffer() took two
- * to four times the CPU of undici's request for the same bytes (1 MiB ranges over loopback), on the
+ * One range, read straight into a buffer of its size. fetch's web stream and arrayBuffer() took
+ * about twice the CPU for the same bytes (`npm run bench -- origin-read`: 0.51–0.56 of it), on the
  * seed, whose CPU every other node waits on.
  */
 async function readRange(url: string, headers: Record<string, string>, offset: number, count: number): Promise<Buffer> {

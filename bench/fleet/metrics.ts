@@ -47,7 +47,8 @@ export interface SystemResult {
   /** Σ node upload (wire) over Σ u_i · last-node time. */
   peerUploadUtilisation: number;
   cpuSecondsPerGiBPerNode: number;
-  maxCpuSecondsPerGiB: number;
+  /** Per node, in the order of nodeSeconds: the seed's share against the others'. */
+  nodeCpuSecondsPerGiB: number[];
   peakWorkerRssBytes: number;
   /** The whole machine's busy share of its cores over the distribution, other users included. */
   hostBusyPercent: number;
@@ -102,7 +103,7 @@ export function summarize(measured: Measured, network: FleetNetwork, options: Fl
     nodeUploadRatios: network.nodes.map((node) => link(node.link).rx / F),
     peerUploadUtilisation: uploaded / (network.nodes.length * bytesPerSecond(options.nodeMbit) * span),
     cpuSecondsPerGiBPerNode: cpuPerGiB.reduce((sum, value) => sum + value, 0) / Math.max(1, cpuPerGiB.length),
-    maxCpuSecondsPerGiB: Math.max(0, ...cpuPerGiB),
+    nodeCpuSecondsPerGiB: cpuPerGiB,
     peakWorkerRssBytes: Math.max(0, ...measured.processes.map((use) => use.peakRssBytes)),
     hostBusyPercent: measured.hostBusyPercent,
     fleetBusyPercent: measured.fleetBusyPercent,

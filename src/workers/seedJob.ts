@@ -1,20 +1,21 @@
 import { createHash } from 'node:crypto';
 import type { Logger } from 'pino';
-import { buildSegmentTorrent, type ContentStore, type ObjectBuilders } from '../cas/index.ts';
+import { buildSegmentTorrent, VerifiedChunk, type ContentStore, type ObjectBuilders } from '../cas/index.ts';
 import type { TorrentEngine } from '../engine/torrentEngine.ts';
 import type { Origin } from '../origin/origin.ts';
 import { readStreamRange } from '../origin/origin.ts';
 import { planPieceLayout } from '../origin/pieceLayout.ts';
+import { readThenStore } from './readThenStore.ts';
 import { fileDigestsFromCas } from './artifactDigests.ts';
 import type { ProgressReporter } from './progressReporter.ts';
 import type { WorkerApi } from './workerApi.ts';
 
 export interface SeedJobDeps {
-  api: WorkerApi;
+  api: Pick<WorkerApi, 'manifest' | 'publishManifest' | 'publishSegment' | 'segmentTorrent' | 'completeManifest'>;
   cas: ContentStore;
-  engine: TorrentEngine;
+  engine: Pick<TorrentEngine, 'addSegment'>;
   origin: Origin;
-  reporter: ProgressReporter;
+  reporter: Pick<ProgressReporter, 'add'>;
   logger: Logger;
   /** False once the lease is lost: stop reading and writing. */
   isHeld: () => boolean;
@@ -28,18 +29,11 @@ export interface SeedJobDeps {
   objects?: ObjectBuilders;
 }
 
+const storeBacklogBytes = 64 * 2 ** 20;
+
 async function allPresent(cas: ContentStore, digests: readonly string[]): Promise<boolean> {
   for (const digest of digests) if (!(await cas.hasChunk(digest))) return false;
   return digests.length > 0;
-}
-
-/** Runs `task` over `items` with at most `limit` at a time, in order of start. */
-async function forEachLimited<T>(items: readonly T[], limit: number, task: (item: T) => Promise<void>): Promise<void> {
-  let next = 0;
-  const lane = async (): Promise<void> => {
-    while (next < items.length) await task(items[next++]!);
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, lane));
 }
 
 /**
@@ -47,6 +41,11 @@ async function forEachLimited<T>(items: readonly T[], limit: number, task: (item
  * each segment as soon as its pieces are hashed and stored, and seeds it at once: peers start
  * while the origin is still being read (DESIGN §5, cold start). Pieces of segments already
  * published and present in the CAS (a restarted seed) are not read again.
+ *
+ * The reads run over the whole artifact, not segment by segment: a segment is published (two api
+ * calls, and the engine joining its swarm) while the next one's ranges arrive. With a pause at
+ * each segment's end, the origin's link idled for its last ranges and the publication, and a
+ * 128 MiB artifact took 17.2 s to read over a link that carries it in 10.7 s.
  */
 export async function runSeedJob(transferId: string, deps: SeedJobDeps): Promise<void> {
   const { api, cas, origin, logger } = deps;
@@ -61,36 +60,79 @@ export async function runSeedJob(transferId: string, deps: SeedJobDeps): Promise
   deps.objects?.plan(layout.pieceLength, files);
   const published = (await api.manifest(transferId)).manifest?.segments ?? [];
   const segmentCount = Math.ceil(layout.pieceCount / layout.segmentPieces);
+  const segmentOf = (index: number): number => Math.floor(index / layout.segmentPieces);
+  const firstPiece = (segment: number): number => segment * layout.segmentPieces;
+  const piecesIn = (segment: number): number => Math.min(layout.segmentPieces, layout.pieceCount - firstPiece(segment));
   const pieceSha256: string[] = new Array<string>(layout.pieceCount);
+  const sha1: Buffer[] = new Array<Buffer>(layout.pieceCount);
+  const unstored = Array.from({ length: segmentCount }, (_, segment) => piecesIn(segment));
 
-  for (let segment = 0; segment < segmentCount; segment++) {
-    deps.signal.throwIfAborted();
-    const first = segment * layout.segmentPieces;
-    const indexes = Array.from({ length: Math.min(layout.segmentPieces, layout.pieceCount - first) }, (_, i) => first + i);
-    const sha1: Buffer[] = new Array<Buffer>(indexes.length);
-    const known = published[segment];
-    const reuse = known != null && (await Promise.all(known.pieceSha256.map((digest) => cas.hasChunk(digest)))).every(Boolean);
-    await forEachLimited(indexes, deps.originConcurrency ?? 4, async (index) => {
-      const offset = index * layout.pieceLength;
-      const length = Math.min(layout.pieceLength, totalBytes - offset);
-      const bytes = reuse ? await cas.readChunk(known.pieceSha256[index - first]!) : await readStreamRange(origin, files, offset, length);
-      if (!reuse) deps.onOriginBytes?.(length);
-      const sha256 = createHash('sha256').update(bytes).digest('hex');
-      sha1[index - first] = createHash('sha1').update(bytes).digest();
-      pieceSha256[index] = sha256;
-      deps.signal.throwIfAborted();
-      await cas.putChunk(sha256, bytes);
-      deps.objects?.pieceStored(index, sha256);
-      deps.reporter.add(reuse ? 'cas' : 'origin', index);
-    });
-    const length = Math.min(totalBytes, (first + indexes.length) * layout.pieceLength) - first * layout.pieceLength;
-    const { info, infoHash } = buildSegmentTorrent({ name: `${transferId}.part-${segment}`, pieceLength: layout.pieceLength, length, sha1 });
-    const segmentDigests = pieceSha256.slice(first, first + indexes.length);
+  // A segment published before a restart is read back from the CAS when all its chunks are there.
+  const reusable = new Map<number, Promise<boolean>>();
+  const reuses = (segment: number): Promise<boolean> => {
+    let answer = reusable.get(segment);
+    if (answer === undefined) {
+      const known = published[segment];
+      answer = known == null ? Promise.resolve(false) : Promise.all(known.pieceSha256.map((digest) => cas.hasChunk(digest))).then((present) => present.every(Boolean));
+      reusable.set(segment, answer);
+    }
+    return answer;
+  };
+
+  const publishSegment = async (segment: number): Promise<void> => {
+    const first = firstPiece(segment);
+    const count = piecesIn(segment);
+    const length = Math.min(totalBytes, (first + count) * layout.pieceLength) - first * layout.pieceLength;
+    const { info, infoHash } = buildSegmentTorrent({ name: `${transferId}.part-${segment}`, pieceLength: layout.pieceLength, length, sha1: sha1.slice(first, first + count) });
+    const segmentDigests = pieceSha256.slice(first, first + count);
     await api.publishSegment(transferId, segment, { info: info.toString('base64'), pieceSha256: segmentDigests });
     await deps.engine.addSegment({ infoHash, torrentFile: await api.segmentTorrent(transferId, segment), pieceSha256: segmentDigests });
     deps.onSegmentJoined(infoHash);
     logger.debug({ transferId, segment, segmentCount }, 'segment published and seeded');
-  }
+  };
+  // Segments are published in order, each once its pieces are stored, one after another.
+  let publishing = Promise.resolve();
+  let publishFailure: { error: unknown } | undefined;
+  let nextToPublish = 0;
+  const publishReady = (): void => {
+    while (nextToPublish < segmentCount && unstored[nextToPublish] === 0) {
+      const segment = nextToPublish++;
+      publishing = publishing.then(() => publishSegment(segment));
+      publishing.catch((error: unknown) => void (publishFailure ??= { error }));
+    }
+  };
+
+  const indexes = Array.from({ length: layout.pieceCount }, (_, index) => index);
+  const reads = deps.originConcurrency ?? 4;
+  const read = async (index: number): Promise<{ bytes: Buffer; reuse: boolean }> => {
+    deps.signal.throwIfAborted();
+    if (publishFailure !== undefined) throw publishFailure.error;
+    const segment = segmentOf(index);
+    const offset = index * layout.pieceLength;
+    const reuse = await reuses(segment);
+    const bytes = reuse
+      ? await cas.readChunk(published[segment]!.pieceSha256[index - firstPiece(segment)]!)
+      : await readStreamRange(origin, files, offset, Math.min(layout.pieceLength, totalBytes - offset));
+    if (!reuse) deps.onOriginBytes?.(bytes.length);
+    return { bytes, reuse };
+  };
+  const store = async (index: number, { bytes, reuse }: { bytes: Buffer; reuse: boolean }): Promise<void> => {
+    // The origin is the reference: its bytes are hashed once, here, and stored under that digest.
+    const chunk = VerifiedChunk.of(bytes);
+    sha1[index] = createHash('sha1').update(bytes).digest();
+    pieceSha256[index] = chunk.sha256;
+    deps.signal.throwIfAborted();
+    await cas.putVerifiedChunk(chunk);
+    deps.objects?.pieceStored(index, chunk.sha256);
+    deps.reporter.add(reuse ? 'cas' : 'origin', index);
+    unstored[segmentOf(index)]!--;
+    publishReady();
+  };
+  // Stores wait on fsync behind every other writer on the disk: up to 64 MiB of pieces beyond
+  // those being read may wait for theirs while the reads go on.
+  const held = reads + Math.max(1, Math.floor(storeBacklogBytes / layout.pieceLength));
+  await readThenStore(indexes, { reads, held }, read, store);
+  await publishing;
 
   // Hashed as the pieces were stored (objectBuilder.ts); read back only when that could not be done.
   const digests = (await deps.objects?.sha256s(pieceSha256)) ?? (await fileDigestsFromCas(cas, files, pieceSha256));

@@ -1,7 +1,8 @@
 import { createHash, type Hash } from 'node:crypto';
 import { createTempFile, discardTempFile, type TempFile } from './atomicWrite.ts';
+import { createBufferPool } from './bufferPool.ts';
 import type { ContentStore } from './contentStore.ts';
-import { artifactBytes } from './readRange.ts';
+import { artifactBytes, blockBytes } from './readRange.ts';
 
 /** A file written out and hashed, in a temp file for the caller to publish or discard. */
 export interface BuiltObject {
@@ -15,6 +16,13 @@ export interface FileRange {
   start: number;
   length: number;
 }
+
+/**
+ * What builders read the CAS into, shared by every builder in the process. A fresh buffer per
+ * 1 MiB block was fresh memory for every read: a page fault per 4 KiB, and with page faults the
+ * largest kernel cost of a fleet worker (bench fleet, perf). A few builders run at once.
+ */
+const readBlocks = createBufferPool({ maxIdleBytes: 4 * blockBytes });
 
 /**
  * A file's object written and hashed while the download goes on, from each piece as soon as it and
@@ -119,13 +127,19 @@ export class ObjectBuilder {
       if (end === start + this.#done) return;
       const temp = await (this.#temp ??= createTempFile(this.#store.layout.tmp));
       const digests = this.#digests as string[];
-      for await (const block of artifactBytes(this.#store.layout, digests, this.#pieceLength, start + this.#done, end - start - this.#done)) {
-        this.#hash.update(block);
-        for (let at = 0; at < block.length; ) {
-          const { bytesWritten } = await temp.handle.write(block, at, block.length - at, this.#done + at);
-          at += bytesWritten;
+      // Each block is hashed and written before the next is read into the same buffer.
+      const into = readBlocks.take(blockBytes);
+      try {
+        for await (const block of artifactBytes(this.#store.layout, digests, this.#pieceLength, start + this.#done, end - start - this.#done, into)) {
+          this.#hash.update(block);
+          for (let at = 0; at < block.length; ) {
+            const { bytesWritten } = await temp.handle.write(block, at, block.length - at, this.#done + at);
+            at += bytesWritten;
+          }
+          this.#done += block.length;
         }
-        this.#done += block.length;
+      } finally {
+        readBlocks.give(into);
       }
     } catch (error) {
       this.#failure = error;

@@ -3,7 +3,7 @@ import { ChunkNotFoundError } from './casErrors.ts';
 import { chunkPath, type CasLayout } from './casLayout.ts';
 
 /** Pieces can be 16 MiB or more; rebuilding a file holds one block of this size at a time. */
-const blockBytes = 1 << 20;
+export const blockBytes = 1 << 20;
 
 export async function openChunk(layout: CasLayout, sha256: string): Promise<FileHandle> {
   return open(chunkPath(layout, sha256), 'r').catch((error: NodeJS.ErrnoException) => {
@@ -25,6 +25,8 @@ export async function readExactly(handle: FileHandle, position: number, length: 
 /**
  * Bytes [start, start + length) of an artifact's byte stream, read out of its chunks one
  * bounded block at a time: a file may start or end inside a piece, a piece may hold several files.
+ * With `block` (of blockBytes bytes), every block is read into it: a block yielded holds its
+ * bytes only until the next one is asked for.
  */
 export async function* artifactBytes(
   layout: CasLayout,
@@ -32,7 +34,9 @@ export async function* artifactBytes(
   pieceLength: number,
   start: number,
   length: number,
+  block?: Uint8Array,
 ): AsyncGenerator<Buffer> {
+  if (block !== undefined && block.byteLength !== blockBytes) throw new RangeError(`block has ${block.byteLength} bytes, not ${blockBytes}`);
   const end = start + length;
   for (let position = start; position < end; ) {
     const piece = Math.floor(position / pieceLength);
@@ -43,7 +47,7 @@ export async function* artifactBytes(
     try {
       for (; position < pieceEnd; ) {
         const size = Math.min(blockBytes, pieceEnd - position);
-        yield await readExactly(handle, position - piece * pieceLength, size, `chunk ${digest} (piece ${piece})`);
+        yield await readExactly(handle, position - piece * pieceLength, size, `chunk ${digest} (piece ${piece})`, block?.subarray(0, size));
         position += size;
       }
     } finally {

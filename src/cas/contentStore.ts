@@ -98,8 +98,11 @@ export class ContentStore {
     throw new ChunkDigestMismatchError(sha256, verified.actual);
   }
 
-  /** Stores a chunk whose digest was checked by verifyChunk (or VerifiedChunk.check), without hashing it again. */
-  async putVerifiedChunk(chunk: VerifiedChunk): Promise<PutChunkOutcome> {
+  /**
+   * Stores a chunk whose digest was checked by verifyChunk (or VerifiedChunk.check), without hashing
+   * it again. A chunk already stored is kept, unless `replace` says the file is known damaged.
+   */
+  async putVerifiedChunk(chunk: VerifiedChunk, options: { replace?: boolean } = {}): Promise<PutChunkOutcome> {
     if (!(chunk instanceof VerifiedChunk)) throw new TypeError('putVerifiedChunk takes a VerifiedChunk');
     const { sha256, bytes } = chunk;
     const pending = this.#inFlight.get(sha256);
@@ -108,7 +111,7 @@ export class ContentStore {
       this.#countDedup(bytes.byteLength);
       return 'present';
     }
-    const writing = this.#writeChunk(sha256, bytes);
+    const writing = this.#writeChunk(sha256, bytes, options.replace === true);
     this.#inFlight.set(sha256, writing);
     try {
       return await writing;
@@ -117,9 +120,9 @@ export class ContentStore {
     }
   }
 
-  async #writeChunk(sha256: string, bytes: Uint8Array): Promise<PutChunkOutcome> {
+  async #writeChunk(sha256: string, bytes: Uint8Array, replace: boolean): Promise<PutChunkOutcome> {
     const target = chunkPath(this.layout, sha256);
-    if ((await fileSize(target)) !== undefined) {
+    if (!replace && (await fileSize(target)) !== undefined) {
       await touch(target);
       this.#countDedup(bytes.byteLength);
       return 'present';

@@ -1,6 +1,6 @@
 import { assertSha256Hex, sha256Hex } from './digest.ts';
 
-/** Only this module holds it: a VerifiedChunk cannot be made without the hash being computed. */
+/** Only this module holds it: a VerifiedChunk cannot be made without its bytes being hashed. */
 const checked = Symbol('checked');
 
 /**
@@ -15,7 +15,7 @@ export class VerifiedChunk {
   readonly bytes: Uint8Array;
 
   private constructor(token: typeof checked, sha256: string, bytes: Uint8Array) {
-    if (token !== checked) throw new TypeError('a VerifiedChunk comes only from VerifiedChunk.check');
+    if (token !== checked) throw new TypeError('a VerifiedChunk comes only from VerifiedChunk.check or VerifiedChunk.of');
     this.sha256 = sha256;
     this.bytes = bytes;
   }

@@ -9,8 +9,8 @@ export interface ReadThenStoreLimits {
  * Reads `items` `reads` at a time, in order of start, and stores each result as soon as it is
  * read, without holding a read slot meanwhile: a slow store (an fsync queued behind other
  * writers) does not idle the link the reads come over. When one read or store fails, no read
- * starts after it; the stores already begun are waited for, so nothing is written after this
- * returns, and the first failure is thrown.
+ * starts and no store begins after it; the stores already begun are waited for, so nothing is
+ * written after this returns, and the first failure is thrown.
  */
 export async function readThenStore<T, R>(
   items: readonly T[],
@@ -49,7 +49,12 @@ export async function readThenStore<T, R>(
         fail(error);
         return;
       }
-      const storing = store(item, result).then(release, (error: unknown) => {
+      // Another lane failed while this read ran: nothing is stored after a failure.
+      if (failure !== undefined) {
+        release();
+        return;
+      }
+      const storing = Promise.resolve(result).then((read) => store(item, read)).then(release, (error: unknown) => {
         release();
         fail(error);
       });

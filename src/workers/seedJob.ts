@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { Logger } from 'pino';
+import { sha256Hex } from '../cas/digest.ts';
 import { buildSegmentTorrent, VerifiedChunk, type ContentStore, type ObjectBuilders } from '../cas/index.ts';
 import type { TorrentEngine } from '../engine/torrentEngine.ts';
 import type { Origin } from '../origin/origin.ts';
@@ -79,13 +80,18 @@ export async function runSeedJob(transferId: string, deps: SeedJobDeps): Promise
     return answer;
   };
 
+  let stopped = false;
   const publishSegment = async (segment: number): Promise<void> => {
+    deps.signal.throwIfAborted();
+    if (stopped) return;
     const first = firstPiece(segment);
     const count = piecesIn(segment);
     const length = Math.min(totalBytes, (first + count) * layout.pieceLength) - first * layout.pieceLength;
     const { info, infoHash } = buildSegmentTorrent({ name: `${transferId}.part-${segment}`, pieceLength: layout.pieceLength, length, sha1: sha1.slice(first, first + count) });
     const segmentDigests = pieceSha256.slice(first, first + count);
     await api.publishSegment(transferId, segment, { info: info.toString('base64'), pieceSha256: segmentDigests });
+    // A job that stopped meanwhile leaves the swarms it joined; one joined now would be left seeding.
+    deps.signal.throwIfAborted();
     await deps.engine.addSegment({ infoHash, torrentFile: await api.segmentTorrent(transferId, segment), pieceSha256: segmentDigests });
     deps.onSegmentJoined(infoHash);
     logger.debug({ transferId, segment, segmentCount }, 'segment published and seeded');
@@ -95,7 +101,7 @@ export async function runSeedJob(transferId: string, deps: SeedJobDeps): Promise
   let publishFailure: { error: unknown } | undefined;
   let nextToPublish = 0;
   const publishReady = (): void => {
-    while (nextToPublish < segmentCount && unstored[nextToPublish] === 0) {
+    while (publishFailure === undefined && nextToPublish < segmentCount && unstored[nextToPublish] === 0) {
       const segment = nextToPublish++;
       publishing = publishing.then(() => publishSegment(segment));
       publishing.catch((error: unknown) => void (publishFailure ??= { error }));
@@ -104,34 +110,50 @@ export async function runSeedJob(transferId: string, deps: SeedJobDeps): Promise
 
   const indexes = Array.from({ length: layout.pieceCount }, (_, index) => index);
   const reads = deps.originConcurrency ?? 4;
-  const read = async (index: number): Promise<{ bytes: Buffer; reuse: boolean }> => {
+  const read = async (index: number): Promise<{ bytes: Buffer; reuse: boolean; damaged?: boolean }> => {
     deps.signal.throwIfAborted();
     if (publishFailure !== undefined) throw publishFailure.error;
     const segment = segmentOf(index);
-    const offset = index * layout.pieceLength;
-    const reuse = await reuses(segment);
-    const bytes = reuse
-      ? await cas.readChunk(published[segment]!.pieceSha256[index - firstPiece(segment)]!)
-      : await readStreamRange(origin, files, offset, Math.min(layout.pieceLength, totalBytes - offset));
-    if (!reuse) deps.onOriginBytes?.(bytes.length);
-    return { bytes, reuse };
+    if (await reuses(segment)) {
+      const expected = published[segment]!.pieceSha256[index - firstPiece(segment)]!;
+      const bytes = await cas.readChunk(expected);
+      if (sha256Hex(bytes) === expected) return { bytes, reuse: true };
+      // Damaged since it was stored: read from the origin again and written over, not served to peers.
+      logger.warn({ transferId, index, sha256: expected }, 'a stored chunk no longer matches its digest; it is read from the origin again');
+      return { bytes: await readOrigin(index), reuse: false, damaged: true };
+    }
+    return { bytes: await readOrigin(index), reuse: false };
   };
-  const store = async (index: number, { bytes, reuse }: { bytes: Buffer; reuse: boolean }): Promise<void> => {
+  const readOrigin = async (index: number): Promise<Buffer> => {
+    const offset = index * layout.pieceLength;
+    const bytes = await readStreamRange(origin, files, offset, Math.min(layout.pieceLength, totalBytes - offset));
+    deps.onOriginBytes?.(bytes.length);
+    return bytes;
+  };
+  const store = async (index: number, { bytes, reuse, damaged = false }: { bytes: Buffer; reuse: boolean; damaged?: boolean }): Promise<void> => {
     // The origin is the reference: its bytes are hashed once, here, and stored under that digest.
     const chunk = VerifiedChunk.of(bytes);
     sha1[index] = createHash('sha1').update(bytes).digest();
     pieceSha256[index] = chunk.sha256;
     deps.signal.throwIfAborted();
-    await cas.putVerifiedChunk(chunk);
+    await cas.putVerifiedChunk(chunk, { replace: damaged });
     deps.objects?.pieceStored(index, chunk.sha256);
     deps.reporter.add(reuse ? 'cas' : 'origin', index);
     unstored[segmentOf(index)]!--;
     publishReady();
   };
-  // Stores wait on fsync behind every other writer on the disk: up to 64 MiB of pieces beyond
-  // those being read may wait for theirs while the reads go on.
+  // Stores wait on fsync behind every other writer on the disk: while the reads go on, up to
+  // 64 MiB of pieces (one, if a piece is larger) may wait for theirs beside the ones being read.
   const held = reads + Math.max(1, Math.floor(storeBacklogBytes / layout.pieceLength));
-  await readThenStore(indexes, { reads, held }, read, store);
+  try {
+    await readThenStore(indexes, { reads, held }, read, store);
+  } catch (error) {
+    // No segment is published after a failure, and the one under way ends before this returns:
+    // the job runner leaves the swarms the job joined, and one joined later would be left seeding.
+    stopped = true;
+    await publishing.catch(() => undefined);
+    throw error;
+  }
   await publishing;
 
   // Hashed as the pieces were stored (objectBuilder.ts); read back only when that could not be done.

@@ -2,7 +2,7 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { mkdtemp, readdir, rm, stat, writeFile } from 'node:fs/promises';
+import { chmod, mkdtemp, readdir, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Registry } from 'prom-client';
@@ -93,6 +93,20 @@ describe('ContentStore', () => {
     const text = await registry.metrics();
     assert.match(text, /torrentedge_cas_chunks_stored_total 1/);
     assert.match(text, /torrentedge_cas_dedup_bytes_total 1000/);
+  });
+
+  it('replace writes a chunk known to be damaged over the file there', async () => {
+    const store = await ContentStore.open(freshRoot());
+    const bytes = Buffer.alloc(1000, 9);
+    const digest = sha256(bytes);
+    await store.putChunk(digest, bytes);
+    const path = join(store.root, 'chunks', digest.slice(0, 2), digest);
+    await chmod(path, 0o644);
+    await writeFile(path, Buffer.alloc(1000, 1));
+    const chunk = store.verifyChunk(digest, bytes);
+    assert.equal(await store.putVerifiedChunk(chunk), 'present', 'without replace the file there is kept');
+    assert.equal(await store.putVerifiedChunk(chunk, { replace: true }), 'stored');
+    assert.ok((await store.readChunk(digest)).equals(bytes));
   });
 
   it('concurrent puts of one digest write it once', async () => {

@@ -91,6 +91,26 @@ describe('readThenStore', () => {
     assert.deepEqual(stores.stored, [0, 1]);
   });
 
+  it('does not store what a read brought in after another read failed', async () => {
+    const failure = new Error('the origin dropped the connection');
+    const slow = Promise.withResolvers<void>();
+    const stored: number[] = [];
+    const done = readThenStore(
+      [0, 1],
+      { reads: 2, held: 2 },
+      async (item) => {
+        if (item === 1) throw failure;
+        await slow.promise;
+      },
+      async (item) => void stored.push(item),
+    );
+    // Item 1 fails while item 0 is still being read; item 0 arrives afterwards.
+    await new Promise((resolve) => setImmediate(resolve));
+    slow.resolve();
+    await assert.rejects(done, failure);
+    assert.deepEqual(stored, []);
+  });
+
   it('after a failed store starts no read and throws the failure', async () => {
     const read: number[] = [];
     const failure = new Error('ENOSPC');

@@ -1,10 +1,11 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { chmod, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pino from 'pino';
+import { chunkPath } from '../../src/cas/casLayout.ts';
 import { ContentStore } from '../../src/cas/contentStore.ts';
 import type { Origin } from '../../src/origin/origin.ts';
 import { runSeedJob, type SeedJobDeps } from '../../src/workers/seedJob.ts';
@@ -71,14 +72,23 @@ describe('the seed job', () => {
     await rm(base, { recursive: true, force: true });
   });
 
-  const depsFor = async (api: SeedJobDeps['api'], origin: Origin): Promise<SeedJobDeps> => {
-    cas = await ContentStore.open(join(base, `cas-${Math.random().toString(36).slice(2)}`));
+  let joined: number;
+  let reported: number;
+  const depsFor = async (api: SeedJobDeps['api'], origin: Origin, store?: ContentStore): Promise<SeedJobDeps> => {
+    cas = store ?? (await ContentStore.open(join(base, `cas-${Math.random().toString(36).slice(2)}`)));
+    joined = 0;
+    reported = 0;
     return {
       api,
       cas,
-      engine: { addSegment: async () => ({}) as never },
+      engine: {
+        addSegment: async () => {
+          joined++;
+          return {} as never;
+        },
+      },
       origin,
-      reporter: { add: () => undefined },
+      reporter: { add: () => void reported++ },
       logger: pino({ level: 'silent' }),
       isHeld: () => true,
       signal: new AbortController().signal,
@@ -102,6 +112,47 @@ describe('the seed job', () => {
     assert.equal(origin.offsets.length, 12, 'each range is read once');
     assert.deepEqual(completed, [{ path: 'model.bin', length: artifact.length, sha256: sha256(artifact) }]);
     for (let piece = 0; piece < 12; piece++) assert.equal(await cas.hasChunk(sha256(artifact.subarray(piece * mib, (piece + 1) * mib))), true);
+  });
+
+  it('after a failed read, returns only once the publication under way has ended, and joins no swarm after that', async () => {
+    const origin = memoryOrigin();
+    const failure = new Error('the origin refused the range');
+    const failing: Origin = { ...origin.origin, read: async (file, offset, length) => (offset >= 8 * mib ? Promise.reject(failure) : origin.origin.read(file, offset, length)) };
+    const publication = Promise.withResolvers<void>();
+    const { api, published } = memoryApi((index) => (index === 0 ? publication.promise : Promise.resolve()));
+    let settled = false;
+    const job = runSeedJob('t3', await depsFor(api, failing)).finally(() => (settled = true));
+    void job.catch(() => undefined);
+    // The memory origin answers at once: pieces 0-7 are read, and stored, before piece 8 fails.
+    await waitFor('the pieces before the failed read stored', () => reported === 8);
+    await new Promise((resolve) => setImmediate(resolve));
+    assert.equal(settled, false, 'the job waits for segment 0, which is being published');
+    publication.resolve();
+    await assert.rejects(job, failure);
+    assert.deepEqual(published, [0], 'segment 1, stored too, is not published after the failure');
+    assert.equal(joined, 1);
+    await new Promise((resolve) => setImmediate(resolve));
+    assert.equal(joined, 1, 'no swarm joined once the job has failed');
+  });
+
+  it('a restarted seed reads again only what is missing or damaged in its CAS', async () => {
+    const first = memoryOrigin();
+    const { api } = memoryApi();
+    await runSeedJob('t4', await depsFor(api, first.origin));
+    const store = cas;
+    // The manifest as the first run left it, but not completed: the seed stopped before that.
+    const view = await api.manifest('t4');
+    const pieceDigest = (piece: number): string => sha256(artifact.subarray(piece * mib, (piece + 1) * mib));
+    const segments = [0, 1, 2].map((index) => ({ index, firstPiece: index * 4, infoHash: 'x', pieceSha256: [0, 1, 2, 3].map((i) => pieceDigest(index * 4 + i)) }));
+    const restartedApi: SeedJobDeps['api'] = { ...api, manifest: async (id) => ({ ...view, transferId: id, manifest: { ...view.manifest!, segments, complete: false } }), publishManifest: async () => undefined };
+    // Piece 5 was damaged on disk since.
+    const damaged = segments[1]!.pieceSha256[1]!;
+    await chmod(chunkPath(store.layout, damaged), 0o644);
+    await writeFile(chunkPath(store.layout, damaged), randomBytes(mib));
+    const second = memoryOrigin();
+    await runSeedJob('t4', await depsFor(restartedApi, second.origin, store));
+    assert.deepEqual(second.offsets, [5 * mib], 'only the damaged piece is read from the origin');
+    assert.ok((await store.readChunk(damaged)).equals(artifact.subarray(5 * mib, 6 * mib)), 'and stored again under its digest');
   });
 
   it('fails when a segment cannot be published, and starts no read after that', async () => {

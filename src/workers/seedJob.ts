@@ -23,7 +23,7 @@ export interface SeedJobDeps {
   /** The job's: aborted by a drain or a lost lease. */
   signal: AbortSignal;
   onSegmentJoined: (infoHash: string) => void;
-  /** Parallel range reads from the origin. */
+  /** Parallel range reads from the origin (default 3). */
   originConcurrency?: number;
   onOriginBytes?: (bytes: number) => void;
   /** The job's objects, written as the pieces are stored (objectBuilder.ts). */
@@ -109,7 +109,11 @@ export async function runSeedJob(transferId: string, deps: SeedJobDeps): Promise
   };
 
   const indexes = Array.from({ length: layout.pieceCount }, (_, index) => index);
-  const reads = deps.originConcurrency ?? 4;
+  // Three, not four: four connections into a link's queue lost packets together often enough that
+  // one range waited out TCP's retransmission timeouts, and the first segment, which every other
+  // node waits for, came 7.9-8.3 s after the seed began reading instead of 3.2-3.4 s (bench fleet
+  // at 25 Mbit/s; at 100 Mbit/s three still read the origin as fast as four). docs/benchmarks.md.
+  const reads = deps.originConcurrency ?? 3;
   const read = async (index: number): Promise<{ bytes: Buffer; reuse: boolean; damaged?: boolean }> => {
     deps.signal.throwIfAborted();
     if (publishFailure !== undefined) throw publishFailure.error;

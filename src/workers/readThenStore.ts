@@ -54,7 +54,8 @@ export async function readThenStore<T, R>(
         release();
         return;
       }
-      const storing = Promise.resolve(result).then((read) => store(item, read)).then(release, (error: unknown) => {
+      // Begun on a later turn, so that a store that throws at once fails like one that rejects.
+      const storing = Promise.resolve(result).then((value) => store(item, value)).then(release, (error: unknown) => {
         release();
         fail(error);
       });

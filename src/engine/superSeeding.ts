@@ -18,6 +18,15 @@ const defaultOffersShared = 12;
  */
 const defaultStallMs = 5_000;
 
+/**
+ * How long a new segment's fresh pieces wait for a rack-mate that is on other segments of the same
+ * transfer, before far peers are offered them: rack-mates join a segment once their next poll of
+ * the manifest lists it, far peers may get there first, and a piece given to one of them crossed
+ * the uplink twice (bench fleet, 2 racks: 0.05 F back into the seed's rack, most of it in the first
+ * segment). A bound on the wait, not a source of speed.
+ */
+const defaultFarGraceMs = 5_000;
+
 /** One peer's wire on one segment, as the super-seeder tracks it. */
 interface PeerSegment {
   readonly wire: Wire;
@@ -32,6 +41,9 @@ interface PeerSegment {
 
 interface SegmentState {
   readonly pieceCount: number;
+  /** The transfer it belongs to, when told: its segments share rack-mates. */
+  readonly transferId: string | undefined;
+  readonly addedMs: number;
   readonly wires: Set<PeerSegment>;
   /** Per piece: how many wires it is offered on now. */
   readonly offers: Uint16Array;
@@ -55,12 +67,15 @@ interface SegmentState {
  * holder leaves is offered again. Requests are still served for any piece.
  */
 export function createSuperSeeding(
-  options: { minOffersPerPeer?: number; offersShared?: number; stallMs?: number; now?: () => number; nearnessOf?: (wire: Wire) => Nearness } = {},
+  options: { minOffersPerPeer?: number; offersShared?: number; stallMs?: number; farGraceMs?: number; now?: () => number; nearnessOf?: (wire: Wire) => Nearness } = {},
 ) {
   const minPerPeer = options.minOffersPerPeer ?? defaultMinOffersPerPeer;
   const shared = options.offersShared ?? defaultOffersShared;
   const nearnessOf = options.nearnessOf ?? ((): Nearness => 'unplaced');
   const stallMs = options.stallMs ?? defaultStallMs;
+  const farGraceMs = options.farGraceMs ?? defaultFarGraceMs;
+  /** A far peer was refused an offer for a grace period: the stall check offers again once it ends. */
+  let heldBackForRackMates = false;
   const now = options.now ?? Date.now;
   const segments = new Set<SegmentState>();
   /** A remote peer's wires, one per segment, by peer id. */
@@ -112,16 +127,27 @@ export function createSuperSeeding(
     return -1;
   };
 
+  const hasLiveRackMate = (segment: SegmentState): boolean => [...segment.wires].some((other) => isLive(other) && nearnessOf(other.wire) === 'near');
+
   /**
    * Fresh pieces go to this node's rack first: a piece given to a peer outside it crosses the
    * rack's uplink out, and back in for the rack-mates (rackLocality.ts). Far peers are offered
-   * pieces only of a segment no rack-mate is on; a peer whose place is not known yet, nothing.
+   * pieces only of a segment no rack-mate is on, and of a new one only after farGraceMs while
+   * rack-mates are on the transfer's other segments; a peer whose place is not known yet, nothing.
    */
   const mayOffer = (peer: PeerSegment): boolean => {
     const nearness = nearnessOf(peer.wire);
     if (nearness === 'pending') return false;
     if (nearness !== 'far') return true;
-    for (const other of peer.segment.wires) if (isLive(other) && nearnessOf(other.wire) === 'near') return false;
+    const { segment } = peer;
+    if (hasLiveRackMate(segment)) return false;
+    if (segment.transferId === undefined || now() - segment.addedMs >= farGraceMs) return true;
+    for (const other of segments) {
+      if (other.transferId === segment.transferId && other !== segment && hasLiveRackMate(other)) {
+        heldBackForRackMates = true;
+        return false;
+      }
+    }
     return true;
   };
 
@@ -168,9 +194,17 @@ export function createSuperSeeding(
   };
 
   return {
-    /** A segment held whole; its wires are attached as they come. */
-    segment(pieceCount: number) {
-      const segment: SegmentState = { pieceCount, wires: new Set(), offers: new Uint16Array(pieceCount), spread: new Uint8Array(pieceCount), unplaced: pieceCount };
+    /** A segment held whole, of the transfer `transferId` when given; its wires are attached as they come. */
+    segment(pieceCount: number, transferId?: string) {
+      const segment: SegmentState = {
+        pieceCount,
+        transferId,
+        addedMs: now(),
+        wires: new Set(),
+        offers: new Uint16Array(pieceCount),
+        spread: new Uint8Array(pieceCount),
+        unplaced: pieceCount,
+      };
       segments.add(segment);
       return {
         /** Call on the 'wire' event, before webtorrent announces the segment's pieces to the peer. */
@@ -216,11 +250,16 @@ export function createSuperSeeding(
     },
 
     /**
-     * Called every second or so. A peer that lacks pieces of a segment, holds no offer of it, and
+     * Called every second or so. Far peers held back for rack-mates are offered pieces again (the
+     * grace may have ended). A peer that lacks pieces of a segment, holds no offer of it, and
      * has gained none of it for stallMs, while the seed has nothing fresh to give anyone, is offered
      * the piece of it held by the fewest peers.
      */
     checkStalls(): void {
+      if (heldBackForRackMates) {
+        heldBackForRackMates = false;
+        offerEveryone();
+      }
       if (hasFresh()) return;
       const at = now();
       for (const segment of segments) {

@@ -39,6 +39,8 @@ export interface AddSegmentOptions {
   infoHash: string;
   torrentFile: Buffer;
   pieceSha256: readonly string[];
+  /** The transfer the segment is of: a seed gives a new segment to rack-mates on its others first (superSeeding.ts). */
+  transferId?: string;
   /** Called for each piece downloaded and stored (not for pieces the CAS already held). */
   onPieceStored?: (index: number) => void;
 }
@@ -198,7 +200,7 @@ export function createTorrentEngine(options: {
         for (const peerId of peerIds) for (const wire of torrent.wires) if (wire.peerId === peerId) wire.destroy();
       };
       // A segment held whole is offered a few pieces per peer at a time (superSeeding.ts).
-      const superSeeder = complete ? superSeeding?.segment(segment.pieceSha256.length) : undefined;
+      const superSeeder = complete ? superSeeding?.segment(segment.pieceSha256.length, segment.transferId) : undefined;
       if (superSeeder !== undefined) torrent.once('close', () => superSeeder.remove());
       skipDialsToConnectedPeers(torrent);
       torrent.on('wire', (wire: Wire) => {

@@ -87,6 +87,7 @@ async function joinSegment(
     infoHash: segment.infoHash,
     torrentFile,
     pieceSha256: segment.pieceSha256,
+    transferId,
     onPieceStored: (index) => {
       deps.objects?.pieceStored(segment.firstPiece + index, segment.pieceSha256[index]!);
       deps.reporter.add('peer', segment.firstPiece + index);

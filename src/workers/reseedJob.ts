@@ -15,7 +15,7 @@ export async function reseedCompletedJob(job: AssignedJob, deps: JobRunnerDeps, 
     const view = await deps.api.manifest(job.transferId);
     for (const segment of view.manifest?.segments ?? []) {
       if (segment === null) continue;
-      await deps.engine.addSegment({ infoHash: segment.infoHash, torrentFile: await deps.api.segmentTorrent(job.transferId, segment.index), pieceSha256: segment.pieceSha256 });
+      await deps.engine.addSegment({ infoHash: segment.infoHash, torrentFile: await deps.api.segmentTorrent(job.transferId, segment.index), pieceSha256: segment.pieceSha256, transferId: job.transferId });
       joined.push(segment.infoHash);
     }
     while (!signal.aborted) {

@@ -44,6 +44,18 @@ function fakeSegment(wires: FakeWire[]) {
   return { torrent, requested, ask: (wire: FakeWire, index: number) => torrent._request(wire as unknown as Wire, index, false) };
 }
 
+/** Rack r1: this node m2 and its rack-mate m1, downloading a segment that x in r2 holds `farHeld` of. */
+function mateAndFar(locality: ReturnType<typeof createRackLocality>, farHeld: number[]) {
+  const mate = new FakeWire('m1');
+  const far = new FakeWire('x', { held: farHeld });
+  for (const wire of [mate, far]) locality.attach(wire as unknown as Wire, false);
+  mate.handshake({ te_rack: 'r1' });
+  far.handshake({ te_rack: 'r2' });
+  const segment = fakeSegment([mate, far]);
+  locality.guardRequests(segment.torrent);
+  return { mate, far, segment };
+}
+
 describe('rack locality', () => {
   it('announces its rack and zone, and places each peer by the handshake it sends', () => {
     const locality = createRackLocality({ rack: 'r1', zone: 'z' }, 'me');
@@ -119,13 +131,7 @@ describe('rack locality', () => {
       let starved = false;
       let clock = 0;
       const locality = createRackLocality({ rack: 'r1' }, 'm2', { isStarved: () => starved, recheckMs: 1000, starvedFetchMs: 2000, now: () => clock });
-      const mate = new FakeWire('m1');
-      const far = new FakeWire('x', { held: [0] });
-      for (const wire of [mate, far]) locality.attach(wire as unknown as Wire, false);
-      mate.handshake({ te_rack: 'r1' });
-      far.handshake({ te_rack: 'r2' });
-      const segment = fakeSegment([mate, far]);
-      locality.guardRequests(segment.torrent);
+      const { far, segment } = mateAndFar(locality, [0]);
       assert.equal(segment.ask(far, 0), false, 'piece 0 is m1\'s to bring in');
       const updates = (): number => (segment.torrent as unknown as { updates: number }).updates;
       mock.timers.tick(999);
@@ -142,15 +148,25 @@ describe('rack locality', () => {
     }
   });
 
+  it('starved, still waits for a piece a rack-mate holds: the rack-mate serves it; only 30 s make it fetch from outside', () => {
+    let clock = 0;
+    const locality = createRackLocality({ rack: 'r1' }, 'm2', { isStarved: () => true, starvedFetchMs: 2000, fetchAnywayMs: 30_000, now: () => clock });
+    const { mate, far, segment } = mateAndFar(locality, [0, 1]);
+    assert.deepEqual([segment.ask(far, 0), segment.ask(far, 1)], [false, true], 'piece 0 is m1\'s to bring in, 1 is ours');
+    clock = 1000;
+    mate.held.add(0);
+    clock = 2000;
+    assert.equal(segment.ask(far, 0), false, 'm1 brought piece 0 in: it comes from m1, starved or not');
+    assert.equal(segment.ask(mate, 0), true);
+    mate.held.add(1);
+    assert.equal(segment.ask(far, 1), false, 'piece 1 is ours, but a rack-mate has it now');
+    clock = 30_000;
+    assert.equal(segment.ask(far, 0), true, 'after 30 s it is fetched from outside anyway');
+  });
+
   it('deals pieces afresh when a rack-mate leaves, and fetches freely alone in the rack', () => {
     const locality = createRackLocality({ rack: 'r1' }, 'm2');
-    const mate = new FakeWire('m1');
-    const far = new FakeWire('x', { held: [0, 1] });
-    for (const wire of [mate, far]) locality.attach(wire as unknown as Wire, false);
-    mate.handshake({ te_rack: 'r1' });
-    far.handshake({ te_rack: 'r2' });
-    const segment = fakeSegment([mate, far]);
-    locality.guardRequests(segment.torrent);
+    const { mate, far, segment } = mateAndFar(locality, [0, 1]);
     assert.deepEqual([segment.ask(far, 0), segment.ask(far, 1)], [false, true]);
     mate.destroyed = true;
     assert.deepEqual([segment.ask(far, 0), segment.ask(far, 1)], [true, true]);

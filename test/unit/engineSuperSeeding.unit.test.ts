@@ -167,6 +167,31 @@ describe('super-seeding', () => {
     assert.deepEqual(fresh.announced, [4, 5], 'a peer without a place (a stock client) is offered like a rack-mate');
   });
 
+  it('keeps a new segment from far peers for a while when rack-mates are on the transfer\'s others: they are about to join it', () => {
+    let clock = 0;
+    const places = new Map<string, Nearness>([['mate', 'near'], ['mate2', 'near'], ['far', 'far'], ['far2', 'far'], ['far3', 'far']]);
+    const seeding = createSuperSeeding({ ...twoEach, farGraceMs: 5000, now: () => clock, nearnessOf: (wire) => places.get(wire.peerId)! });
+    const first = seeding.segment(4, 't1');
+    connect(first, 'mate');
+    const other = seeding.segment(4, 't2');
+    assert.deepEqual(connect(other, 'far2').announced, [0, 1], 'no rack-mate is on transfer t2');
+    const second = seeding.segment(4, 't1');
+    const far = connect(second, 'far');
+    assert.deepEqual(far.announced, [], 'the rack-mate on t1 will join the new segment');
+    clock = 4999;
+    seeding.checkStalls();
+    assert.deepEqual(far.announced, []);
+    clock = 5000;
+    seeding.checkStalls();
+    assert.deepEqual(far.announced, [0, 1], 'the rack-mate did not come within 5 s: the far peer is offered pieces');
+    const third = seeding.segment(4, 't1');
+    const lateFar = connect(third, 'far3');
+    const mate = connect(third, 'mate2');
+    clock = 10_000;
+    seeding.checkStalls();
+    assert.deepEqual([lateFar.announced, mate.announced], [[], [0, 1]], 'a rack-mate came: the segment is its');
+  });
+
   it('sends nothing before the bitfield', () => {
     const seeding = createSuperSeeding(twoEach);
     const a = seeding.segment(4);

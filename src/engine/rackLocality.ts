@@ -7,7 +7,11 @@ import { localityRank, type Locality } from '../locality.ts';
  */
 const rackKey = 'te_rack';
 const zoneKey = 'te_zone';
-/** Set by a node seeding the segment from the start: it brings nothing into the rack, it is the source. */
+/**
+ * Set by a node super-seeding the segment (superSeeding.ts): it holds every piece and shows each peer
+ * only what it offers, each piece to one peer. No rack-mate of it brings a piece in from outside; a
+ * peer in another rack takes what it is offered.
+ */
 const seedingKey = 'te_seeding';
 
 /**
@@ -31,8 +35,9 @@ export type Nearness = 'near' | 'far' | 'unplaced' | 'pending';
  * it is connected to for pieces, and each rack took 1.8–3.1 F over its uplink (bench fleet,
  * 2 racks). So a download takes a piece from outside the rack only when no rack-mate holds it and
  * the piece is this node's to bring in: pieces are dealt among the rack's members of the segment
- * (this node and the rack-mates it is connected to that download it too, ordered by peer id), so each crosses the
- * uplink about once, and the others get it from the member that brought it. A piece a member has
+ * (this node and the rack-mates it is connected to, ordered by peer id), so each crosses the uplink
+ * about once, and the others get it from the member that brought it; none is dealt while a
+ * rack-mate seeds the segment. A piece a member has
  * not brought in after fetchAnywayMs is fetched from outside anyway, and after starvedFetchMs when
  * the node has nothing else to fetch (isStarved): then waiting only idles its links. A piece a
  * rack-mate holds waits only fetchAnywayMs: its wire gets the request in the same pass.
@@ -62,7 +67,7 @@ export function createRackLocality(
 
     /**
      * Call on the 'wire' event: this node's place goes out in the handshake, the peer's is read
-     * from its own. `seedingSegment` when this node held the segment whole when it added it.
+     * from its own. `seedingSegment` when this node super-seeds the segment.
      */
     attach(wire: Wire, seedingSegment: boolean): void {
       if (own.rack !== undefined) wire.extendedHandshake[rackKey] = own.rack;
@@ -101,7 +106,8 @@ export function createRackLocality(
       torrent._request = (wire, index, hotswap) => {
         if (nearnessOf(wire) !== 'far') return request(wire, index, hotswap);
         const inRack = rackMateHolds(index);
-        if (!inRack && dealtToSelf(index)) return request(wire, index, hotswap);
+        // A piece that a seed in another rack offers this node is its to bring in: it is offered no one else.
+        if (!inRack && (seeding.has(wire) || dealtToSelf(index))) return request(wire, index, hotswap);
         let since = refusedSince.get(index);
         if (since === undefined) refusedSince.set(index, (since = now()));
         const waited = now() - since;
@@ -122,7 +128,11 @@ export function createRackLocality(
       const dealtToSelf = (index: number): boolean => {
         const members = [ownPeerId];
         for (const wire of torrent.wires) {
-          if (!wire.destroyed && nearnessOf(wire) === 'near' && !seeding.has(wire)) members.push(wire.peerId);
+          if (wire.destroyed || nearnessOf(wire) !== 'near') continue;
+          // A rack-mate seeding the segment holds every piece, though it shows only those it offers
+          // (superSeeding.ts), and it offers the rack each piece no one in it holds: none is ours to bring in.
+          if (seeding.has(wire)) return false;
+          members.push(wire.peerId);
         }
         if (members.length === 1) return true;
         members.sort();

@@ -47,7 +47,7 @@ interface SegmentState {
   readonly wires: Set<PeerSegment>;
   /** Per piece: how many wires it is offered on now. */
   readonly offers: Uint16Array;
-  /** Per piece: known to be held by a connected peer (cleared when a holder leaves). */
+  /** Per piece: known to be held by a connected peer in this node's rack or placed nowhere (cleared when a holder leaves). */
   readonly spread: Uint8Array;
   /** Pieces not known to be spread or offered; 0 lets a scan skip the segment. */
   unplaced: number;
@@ -90,11 +90,16 @@ export function createSuperSeeding(
     return count;
   };
 
-  /** Whether a connected peer holds the piece; remembered, since holding only ends with a wire. */
+  /**
+   * Whether a connected peer outside other racks holds the piece; remembered, since holding only
+   * ends with a wire. A piece only far peers hold is still to be given to the rack: fetched back
+   * from them, it would cross the uplink twice (far peers can get a segment's first pieces before
+   * any rack-mate is on it).
+   */
   const isSpread = (segment: SegmentState, index: number): boolean => {
     if (segment.spread[index] === 1) return true;
     for (const peer of segment.wires) {
-      if (peer.wire.peerPieces.get(index)) {
+      if (nearnessOf(peer.wire) !== 'far' && peer.wire.peerPieces.get(index)) {
         segment.spread[index] = 1;
         if (segment.offers[index] === 0) segment.unplaced--;
         return true;
@@ -118,11 +123,14 @@ export function createSuperSeeding(
     if (segment.offers[index] === 0 && segment.spread[index] === 0) segment.unplaced++;
   };
 
-  /** The lowest piece of the segment that no connected peer holds and none is offered, or -1. */
-  const freshPiece = (segment: SegmentState): number => {
+  const heldByFarPeer = (segment: SegmentState, index: number): boolean =>
+    [...segment.wires].some((peer) => nearnessOf(peer.wire) === 'far' && peer.wire.peerPieces.get(index));
+
+  /** The lowest piece of the segment that none is offered and no connected peer holds (for a far peer) or none in the rack, or -1. */
+  const freshPiece = (segment: SegmentState, forFarPeer = false): number => {
     if (segment.unplaced === 0) return -1;
     for (let index = 0; index < segment.pieceCount; index++) {
-      if (segment.offers[index] === 0 && !isSpread(segment, index)) return index;
+      if (segment.offers[index] === 0 && !isSpread(segment, index) && !(forFarPeer && heldByFarPeer(segment, index))) return index;
     }
     return -1;
   };
@@ -162,7 +170,8 @@ export function createSuperSeeding(
       let peer: PeerSegment | undefined;
       for (const candidate of wires) if (candidate.segment === segment && isLive(candidate)) peer = candidate;
       if (peer === undefined || !mayOffer(peer)) continue;
-      for (let index = freshPiece(segment); index !== -1 && free > 0; index = freshPiece(segment)) {
+      const far = nearnessOf(peer.wire) === 'far';
+      for (let index = freshPiece(segment, far); index !== -1 && free > 0; index = freshPiece(segment, far)) {
         offer(peer, index);
         free--;
       }
@@ -174,7 +183,8 @@ export function createSuperSeeding(
   };
 
   /** Whether a connected peer could be offered a fresh piece now (a segment no one is on counts for nothing). */
-  const hasFresh = (): boolean => [...segments].some((segment) => [...segment.wires].some(isLive) && freshPiece(segment) !== -1);
+  const hasFresh = (): boolean =>
+    [...segments].some((segment) => [...segment.wires].some((peer) => isLive(peer) && freshPiece(segment, nearnessOf(peer.wire) === 'far') !== -1));
 
   const detach = (peer: PeerSegment): void => {
     const { segment } = peer;

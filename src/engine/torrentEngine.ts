@@ -210,7 +210,7 @@ export function createTorrentEngine(options: {
           duplicate.destroy();
           if (duplicate === wire) return;
         }
-        rackLocality.attach(wire, complete);
+        rackLocality.attach(wire, superSeeder !== undefined);
         superSeeder?.attach(wire);
         // Its started pieces stop counting against the budget: segments held back may start one.
         wire.once('close', () => pieceBudget.wake());

@@ -33,7 +33,7 @@ describe('engines in two racks', () => {
 
   const newEngine = async (name: string, locality: Locality): Promise<TorrentEngine> => {
     const cas = await ContentStore.open(join(base, name));
-    if (name === 'seed') for (const piece of pieces) await cas.putChunk(sha256(piece), piece);
+    if (name.startsWith('seed')) for (const piece of pieces) await cas.putChunk(sha256(piece), piece);
     const engine = createTorrentEngine({ cas, logger: logger.child({ engine: name }), locality });
     engines.push(engine);
     await waitFor(`${name} to listen`, () => engine.port > 0);
@@ -74,5 +74,24 @@ describe('engines in two racks', () => {
     assert.equal(a.totals().downloadedFromOtherRacks, 0, 'a got every piece within its rack');
     assert.ok(b1.totals().downloaded - b1.totals().downloadedFromOtherRacks > 0 && b2.totals().downloaded - b2.totals().downloadedFromOtherRacks > 0, 'each b got pieces from its rack-mate');
     assert.ok(seed.totals().uploaded <= 1.1 * segmentBytes, `the seed uploaded ${(seed.totals().uploaded / segmentBytes).toFixed(2)} F: each piece about once`);
+  });
+
+  it('gives its rack-mate what it gave the other rack before the rack-mate came, instead of letting it fetch that from there', async () => {
+    const other = buildSegmentTorrent({ name: 'transfer-racks.segment-1', pieceLength, length: segmentBytes, sha1: pieces.map(sha1) });
+    const second: AddSegmentOptions = { ...segment, infoHash: other.infoHash, torrentFile: other.torrentFile };
+    const seed = await newEngine('seed-2', { zone: 'z', rack: 'r1' });
+    const a = await newEngine('a-2', { zone: 'z', rack: 'r1' });
+    const b = await newEngine('b-2', { zone: 'z', rack: 'r2' });
+    await (await seed.addSegment(second)).done;
+    const address = (engine: TorrentEngine): string => `127.0.0.1:${engine.port}`;
+    const handleB = await b.addSegment(second);
+    handleB.addPeer(address(seed));
+    await waitFor('the seed to serve b first', () => b.totals().downloaded > 0);
+    const handleA = await a.addSegment(second);
+    handleA.addPeer(address(seed));
+    handleA.addPeer(address(b));
+    await waitFor('both to finish', async () => (await Promise.all([handleA.done, handleB.done])).length === 2, 30_000);
+    assert.equal(a.totals().downloadedFromOtherRacks, 0, 'a got every piece within its rack');
+    assert.ok(b.totals().downloadedFromOtherRacks <= 1.1 * segmentBytes, `into r2: ${(b.totals().downloadedFromOtherRacks / segmentBytes).toFixed(2)} F`);
   });
 });

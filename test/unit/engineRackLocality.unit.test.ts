@@ -110,8 +110,10 @@ describe('rack locality', () => {
     assert.equal(segment.ask(far, 3), false, 'a piece verified is forgotten; asked again, its wait starts over');
   });
 
-  it('does not wait for a rack-mate that seeds the segment: it brings nothing in, and holds what it offers', () => {
-    const locality = createRackLocality({ rack: 'r1' }, 'm2');
+  it('brings nothing in while a rack-mate seeds the segment: it holds every piece, though it shows only what it offers', () => {
+    let clock = 0;
+    let starved = false;
+    const locality = createRackLocality({ rack: 'r1' }, 'm2', { isStarved: () => starved, starvedFetchMs: 2000, now: () => clock });
     const seed = new FakeWire('m1', { held: [1] });
     const far = new FakeWire('x', { held: [0, 1, 2] });
     for (const wire of [seed, far]) locality.attach(wire as unknown as Wire, false);
@@ -119,7 +121,11 @@ describe('rack locality', () => {
     far.handshake({ te_rack: 'r2' });
     const segment = fakeSegment([seed, far]);
     locality.guardRequests(segment.torrent);
-    assert.deepEqual([0, 1, 2].map((index) => segment.ask(far, index)), [true, false, true]);
+    assert.deepEqual([0, 1, 2].map((index) => segment.ask(far, index)), [false, false, false]);
+    clock = 2000;
+    assert.deepEqual([0, 1, 2].map((index) => segment.ask(far, index)), [false, false, false], 'the seed is yet to offer them');
+    starved = true;
+    assert.deepEqual([0, 1, 2].map((index) => segment.ask(far, index)), [true, false, true], 'starved for 2 s: fetched from outside, but for what the seed offers');
     const ours = new FakeWire('y');
     locality.attach(ours as unknown as Wire, true);
     assert.deepEqual(ours.extendedHandshake, { te_rack: 'r1', te_seeding: 1 });
@@ -162,6 +168,18 @@ describe('rack locality', () => {
     assert.equal(segment.ask(far, 1), false, 'piece 1 is ours, but a rack-mate has it now');
     clock = 30_000;
     assert.equal(segment.ask(far, 0), true, 'after 30 s it is fetched from outside anyway');
+  });
+
+  it('takes what a seed in another rack offers it, unless a rack-mate holds the piece already', () => {
+    const locality = createRackLocality({ rack: 'r2' }, 'm1');
+    const mate = new FakeWire('m2', { held: [1] });
+    const seed = new FakeWire('s', { held: [0, 1, 2, 3] }); // what it offers, and so shows
+    for (const wire of [mate, seed]) locality.attach(wire as unknown as Wire, false);
+    mate.handshake({ te_rack: 'r2' });
+    seed.handshake({ te_rack: 'r1', te_seeding: 1 });
+    const segment = fakeSegment([mate, seed]);
+    locality.guardRequests(segment.torrent);
+    assert.deepEqual([0, 1, 2, 3].map((index) => segment.ask(seed, index)), [true, false, true, true], 'piece 3 is m2\'s to bring in, but the seed offered it here; m2 holds 1');
   });
 
   it('deals pieces afresh when a rack-mate leaves, and fetches freely alone in the rack', () => {

@@ -164,7 +164,7 @@ describe('super-seeding', () => {
     assert.deepEqual(far.announced, [0, 1], 'now a rack-mate is on it');
     places.set('new', 'unplaced');
     fresh.emit('extended', 'handshake', {});
-    assert.deepEqual(fresh.announced, [4, 5], 'a peer without a place (a stock client) is offered like a rack-mate');
+    assert.deepEqual(fresh.announced, [0, 4], 'a peer without a place (a stock client) is offered like a rack-mate, piece 0 too: only the other rack holds it');
   });
 
   it('keeps a new segment from far peers for a while when rack-mates are on the transfer\'s others: they are about to join it', () => {
@@ -190,6 +190,36 @@ describe('super-seeding', () => {
     clock = 10_000;
     seeding.checkStalls();
     assert.deepEqual([lateFar.announced, mate.announced], [[], [0, 1]], 'a rack-mate came: the segment is its');
+  });
+
+  it('gives a rack-mate what only far peers hold, and far peers nothing that a far peer holds', () => {
+    const places = new Map<string, Nearness>([['mate', 'near'], ['far1', 'far'], ['far2', 'far']]);
+    const seeding = createSuperSeeding({ ...twoEach, nearnessOf: (wire) => places.get(wire.peerId)! });
+    const a = seeding.segment(6);
+    const far1 = connect(a, 'far1');
+    assert.deepEqual(far1.announced, [0, 1], 'no rack-mate on the segment yet');
+    far1.gets(0);
+    far1.gets(1);
+    const far2 = connect(a, 'far2');
+    assert.deepEqual([far1.announced, far2.announced], [[0, 1, 2, 3], [4, 5]], 'far2 is offered none of what far1 holds');
+    const mate = connect(a, 'mate');
+    assert.deepEqual(mate.announced, [0, 1], 'pieces 0 and 1 are held only in the other rack: fetched from there, they would cross the uplink again');
+    mate.gets(0);
+    assert.deepEqual(mate.announced, [0, 1], 'no more fresh pieces: 2-5 are offered to far peers');
+  });
+
+  it('helps a stalled far peer when every piece is out, though no rack-mate holds any', () => {
+    let clock = 0;
+    const seeding = createSuperSeeding({ ...twoEach, stallMs: 5000, now: () => clock, nearnessOf: () => 'far' });
+    const a = seeding.segment(2);
+    const holder = connect(a, 'holder');
+    holder.gets(0);
+    holder.gets(1);
+    const late = connect(a, 'late');
+    assert.deepEqual(late.announced, [], 'holder has both');
+    clock = 5000;
+    seeding.checkStalls();
+    assert.deepEqual(late.announced, [0], 'nothing fresh for a far peer: the stall check gives it one');
   });
 
   it('sends nothing before the bitfield', () => {

@@ -9,6 +9,7 @@ import { createPeerBans } from './peerBans.ts';
 import { splitAtMessageEnd } from './splitAtMessageEnd.ts';
 import { createSuperSeeding } from './superSeeding.ts';
 import { createRackLocality } from './rackLocality.ts';
+import { coalesceUpdates } from './coalesceUpdates.ts';
 import type { Locality } from '../locality.ts';
 import { createPieceBudget, pickStartedPiecesFirst } from './pieceSelection.ts';
 import { createWriteBackpressure } from './writeBackpressure.ts';
@@ -203,6 +204,7 @@ export function createTorrentEngine(options: {
       const superSeeder = complete ? superSeeding?.segment(segment.pieceSha256.length, segment.transferId) : undefined;
       if (superSeeder !== undefined) torrent.once('close', () => superSeeder.remove());
       skipDialsToConnectedPeers(torrent);
+      coalesceUpdates(torrent);
       torrent.on('wire', (wire: Wire) => {
         if (bans.isBanned(wire.peerId)) return wire.destroy();
         const duplicate = duplicateToClose(client.peerId, wire, torrent.wires);

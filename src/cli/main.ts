@@ -1,6 +1,12 @@
 #!/usr/bin/env node
+import { enableCompileCache } from 'node:module';
 import { parseArgs } from 'node:util';
 import { ConfigError, configTable, loadConfig, type ConfigFlags } from '../config.ts';
+
+// V8's code for the modules a command imports (each command imports its own, below), kept on disk
+// between runs (under the OS temp dir; NODE_DISABLE_COMPILE_CACHE=1 turns it off): importing the
+// worker's modules took 0.56-0.60 s, 0.37-0.38 s from the cache.
+enableCompileCache();
 
 const usage = `torrentedge <command> [options]
 

@@ -4,7 +4,7 @@ import { join, resolve } from 'node:path';
 import { loadConfig } from '../../src/config.ts';
 import { createLogger } from '../../src/observability/logger.ts';
 import { createControlPlane } from '../../src/runtime/controlPlane.ts';
-import { workerNodeFlags } from '../../src/workers/youngGeneration.ts';
+import { workerNodeFlags } from '../../src/workers/workerHeap.ts';
 import { createBenchDatabase } from '../controlPlane/benchDatabase.ts';
 import { spawnInNamespace, stopChild, stderrOf } from './shell.ts';
 import { pause, type FleetSystem } from './system.ts';

@@ -4,7 +4,7 @@ import { startHostLoad } from './hostLoad.ts';
 import { pairSide, type PairSide } from './report.ts';
 import { startRole } from './roleProcess.ts';
 import type { EngineTuning, HttpClientCalls, HttpServerCalls, LeecherCalls, SeederCalls, SegmentSpec, TransferResult, Usage } from './roleProtocol.ts';
-import { workerNodeFlags } from '../../src/workers/youngGeneration.ts';
+import { workerNodeFlags } from '../../src/workers/workerHeap.ts';
 
 export interface TransferContext {
   size: number;
@@ -41,7 +41,7 @@ export async function torrentEdgeTransfer(
   stores: { seederRoot: string; leecherRoot: string; segments: SegmentSpec[]; cpuProfDir: string | undefined; nodeArgs: string[]; engine: EngineTuning },
 ): Promise<PairSide> {
   const { size, cleanup, log } = context;
-  // The seeder and the leecher run as a worker would (src/workers/youngGeneration.ts).
+  // The seeder and the leecher run as a worker would (src/workers/workerHeap.ts).
   const execArgv = (role: string): string[] => [
     ...workerNodeFlags,
     ...stores.nodeArgs,

@@ -11,7 +11,7 @@ import { createControlPlane } from '../runtime/controlPlane.ts';
 import { generateArtifact } from './generateArtifact.ts';
 import { startLocalOrigin } from './localOrigin.ts';
 import { renderProgress } from './progressBars.ts';
-import { workerNodeFlags } from '../workers/youngGeneration.ts';
+import { workerNodeFlags } from '../workers/workerHeap.ts';
 
 export interface DemoSummary {
   nodes: number;

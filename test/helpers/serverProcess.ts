@@ -1,7 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { fileURLToPath } from 'node:url';
-import { workerNodeFlags } from '../../src/workers/youngGeneration.ts';
+import { workerNodeFlags } from '../../src/workers/workerHeap.ts';
 import { waitFor } from './waitFor.ts';
 
 export const cliPath = fileURLToPath(new URL('../../src/cli/main.ts', import.meta.url));

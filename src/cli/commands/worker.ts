@@ -3,15 +3,15 @@ import { createLogger } from '../../observability/logger.ts';
 import { createWorkerDaemon } from '../../workers/workerDaemon.ts';
 import { stopOnSignal } from '../runUntilSignal.ts';
 import { startTracing } from '../../observability/tracing.ts';
-import { semiSpaceCapMiB, workerNodeFlags } from '../../workers/youngGeneration.ts';
+import { missingWorkerFlags, workerNodeFlags } from '../../workers/workerHeap.ts';
 
 /** `torrentedge worker`: one node's worker daemon, talking to the api with a node token. */
 export async function runWorker(config: Config): Promise<void> {
   const logger = createLogger({ level: config.logLevel });
   const tracing = startTracing({ serviceName: 'torrentedge-worker', ...(config.otlpTracesEndpoint ? { otlpEndpoint: config.otlpTracesEndpoint } : {}) });
-  const semiSpaceMiB = semiSpaceCapMiB();
-  if (semiSpaceMiB === undefined) logger.warn({ nodeFlags: workerNodeFlags }, 'node was started without a cap on the young generation: the worker will spend about a third more CPU collecting garbage (bin/torrentedge passes the flags)');
-  else logger.info({ semiSpaceMiB }, 'worker starting');
+  const missing = missingWorkerFlags();
+  if (missing.length > 0) logger.warn({ missing, nodeFlags: workerNodeFlags }, "node was started without the worker's heap flags: the worker will spend more CPU collecting garbage (bin/torrentedge passes them)");
+  else logger.info({ nodeFlags: workerNodeFlags }, 'worker starting');
   const worker = createWorkerDaemon(config, { logger });
   stopOnSignal(logger, async () => {
     await worker.stop();

@@ -7,11 +7,7 @@ import { localityRank, type Locality } from '../locality.ts';
  */
 const rackKey = 'te_rack';
 const zoneKey = 'te_zone';
-/**
- * Set by a node super-seeding the segment (superSeeding.ts): it holds every piece and shows each peer
- * only what it offers, each piece to one peer. No rack-mate of it brings a piece in from outside; a
- * peer in another rack takes what it is offered.
- */
+/** Set by a node super-seeding the segment (superSeeding.ts): it holds every piece, and shows each peer only what it offers it. */
 const seedingKey = 'te_seeding';
 
 /**
@@ -34,13 +30,13 @@ export type Nearness = 'near' | 'far' | 'unplaced' | 'pending';
  * handshake. The tracker already lists same-rack peers first, but a leecher then asks every peer
  * it is connected to for pieces, and each rack took 1.8–3.1 F over its uplink (bench fleet,
  * 2 racks). So a download takes a piece from outside the rack only when no rack-mate holds it and
- * the piece is this node's to bring in: pieces are dealt among the rack's members of the segment
- * (this node and the rack-mates it is connected to, ordered by peer id), so each crosses the uplink
- * about once, and the others get it from the member that brought it; none is dealt while a
- * rack-mate seeds the segment. A piece a member has
- * not brought in after fetchAnywayMs is fetched from outside anyway, and after starvedFetchMs when
- * the node has nothing else to fetch (isStarved): then waiting only idles its links. A piece a
- * rack-mate holds waits only fetchAnywayMs: its wire gets the request in the same pass.
+ * the piece is this node's to bring in. That is a piece a seed in another rack offered it (the seed
+ * offers each piece to one peer), or one dealt to it among the rack's members of the segment (this
+ * node and the rack-mates it is connected to, ordered by peer id), so that each crosses the uplink
+ * about once and the others get it from the member that brought it. None is dealt while a rack-mate
+ * seeds the segment: that seed offers the rack what it lacks. A piece no rack-mate holds is fetched
+ * from outside anyway after starvedFetchMs when the node has nothing else to fetch (isStarved), and
+ * any piece after fetchAnywayMs.
  */
 export function createRackLocality(
   own: Locality,
@@ -106,7 +102,6 @@ export function createRackLocality(
       torrent._request = (wire, index, hotswap) => {
         if (nearnessOf(wire) !== 'far') return request(wire, index, hotswap);
         const inRack = rackMateHolds(index);
-        // A piece that a seed in another rack offers this node is its to bring in: it is offered no one else.
         if (!inRack && (seeding.has(wire) || dealtToSelf(index))) return request(wire, index, hotswap);
         let since = refusedSince.get(index);
         if (since === undefined) refusedSince.set(index, (since = now()));
@@ -126,17 +121,16 @@ export function createRackLocality(
       const rackMateHolds = (index: number): boolean =>
         torrent.wires.some((wire) => !wire.destroyed && nearnessOf(wire) === 'near' && wire.peerPieces.get(index));
       const dealtToSelf = (index: number): boolean => {
-        const members = [ownPeerId];
+        // A set: two wires to one rack-mate (duplicateWires.ts keeps some) would deal it two shares, and the rack-mate one.
+        const members = new Set([ownPeerId]);
         for (const wire of torrent.wires) {
           if (wire.destroyed || nearnessOf(wire) !== 'near') continue;
-          // A rack-mate seeding the segment holds every piece, though it shows only those it offers
-          // (superSeeding.ts), and it offers the rack each piece no one in it holds: none is ours to bring in.
           if (seeding.has(wire)) return false;
-          members.push(wire.peerId);
+          members.add(wire.peerId);
         }
-        if (members.length === 1) return true;
-        members.sort();
-        return members[(index + offset) % members.length] === ownPeerId;
+        if (members.size === 1) return true;
+        const ordered = [...members].sort();
+        return ordered[(index + offset) % ordered.length] === ownPeerId;
       };
     },
   };

@@ -21,9 +21,9 @@ const defaultStallMs = 5_000;
 /**
  * How long a new segment's fresh pieces wait for a rack-mate that is on other segments of the same
  * transfer, before far peers are offered them: rack-mates join a segment once their next poll of
- * the manifest lists it, far peers may get there first, and a piece given to one of them crossed
- * the uplink twice (bench fleet, 2 racks: 0.05 F back into the seed's rack, most of it in the first
- * segment). A bound on the wait, not a source of speed.
+ * the manifest lists it, far peers may get there first, and what the seed gives them it gives its
+ * own rack again (isSpread), one more upload from the seed's link. A bound on the wait, not a
+ * source of speed.
  */
 const defaultFarGraceMs = 5_000;
 
@@ -74,8 +74,6 @@ export function createSuperSeeding(
   const nearnessOf = options.nearnessOf ?? ((): Nearness => 'unplaced');
   const stallMs = options.stallMs ?? defaultStallMs;
   const farGraceMs = options.farGraceMs ?? defaultFarGraceMs;
-  /** A far peer was refused an offer for a grace period: the stall check offers again once it ends. */
-  let heldBackForRackMates = false;
   const now = options.now ?? Date.now;
   const segments = new Set<SegmentState>();
   /** A remote peer's wires, one per segment, by peer id. */
@@ -116,17 +114,22 @@ export function createSuperSeeding(
     peer.wire.have(index);
   };
 
-  const withdraw = (peer: PeerSegment, index: number): void => {
+  /** Whether the piece is fresh again: offered to no one else and held by no one in the rack. */
+  const withdraw = (peer: PeerSegment, index: number): boolean => {
     const { segment } = peer;
     peer.offered.delete(index);
     segment.offers[index]!--;
-    if (segment.offers[index] === 0 && segment.spread[index] === 0) segment.unplaced++;
+    const fresh = segment.offers[index] === 0 && segment.spread[index] === 0;
+    if (fresh) segment.unplaced++;
+    return fresh;
   };
 
-  const heldByFarPeer = (segment: SegmentState, index: number): boolean =>
-    [...segment.wires].some((peer) => nearnessOf(peer.wire) === 'far' && peer.wire.peerPieces.get(index));
+  const heldByFarPeer = (segment: SegmentState, index: number): boolean => {
+    for (const peer of segment.wires) if (nearnessOf(peer.wire) === 'far' && peer.wire.peerPieces.get(index)) return true;
+    return false;
+  };
 
-  /** The lowest piece of the segment that none is offered and no connected peer holds (for a far peer) or none in the rack, or -1. */
+  /** The lowest piece offered to no one and held by no peer in this rack (for a far peer: by no peer at all), or -1. */
   const freshPiece = (segment: SegmentState, forFarPeer = false): number => {
     if (segment.unplaced === 0) return -1;
     for (let index = 0; index < segment.pieceCount; index++) {
@@ -135,7 +138,10 @@ export function createSuperSeeding(
     return -1;
   };
 
-  const hasLiveRackMate = (segment: SegmentState): boolean => [...segment.wires].some((other) => isLive(other) && nearnessOf(other.wire) === 'near');
+  const hasLiveRackMate = (segment: SegmentState): boolean => {
+    for (const other of segment.wires) if (isLive(other) && nearnessOf(other.wire) === 'near') return true;
+    return false;
+  };
 
   /**
    * Fresh pieces go to this node's rack first: a piece given to a peer outside it crosses the
@@ -150,12 +156,7 @@ export function createSuperSeeding(
     const { segment } = peer;
     if (hasLiveRackMate(segment)) return false;
     if (segment.transferId === undefined || now() - segment.addedMs >= farGraceMs) return true;
-    for (const other of segments) {
-      if (other.transferId === segment.transferId && other !== segment && hasLiveRackMate(other)) {
-        heldBackForRackMates = true;
-        return false;
-      }
-    }
+    for (const other of segments) if (other.transferId === segment.transferId && other !== segment && hasLiveRackMate(other)) return false;
     return true;
   };
 
@@ -182,9 +183,9 @@ export function createSuperSeeding(
     for (const peerId of peers.keys()) offerMore(peerId);
   };
 
-  /** Whether a connected peer could be offered a fresh piece now (a segment no one is on counts for nothing). */
+  /** Whether a connected peer the seed may offer pieces to has a fresh one to be offered (a segment no one is on counts for nothing). */
   const hasFresh = (): boolean =>
-    [...segments].some((segment) => [...segment.wires].some((peer) => isLive(peer) && freshPiece(segment, nearnessOf(peer.wire) === 'far') !== -1));
+    [...segments].some((segment) => [...segment.wires].some((peer) => isLive(peer) && mayOffer(peer) && freshPiece(segment, nearnessOf(peer.wire) === 'far') !== -1));
 
   const detach = (peer: PeerSegment): void => {
     const { segment } = peer;
@@ -234,16 +235,22 @@ export function createSuperSeeding(
           let wires = peers.get(wire.peerId);
           if (wires === undefined) peers.set(wire.peerId, (wires = new Set()));
           wires.add(peer);
+          // A piece a far peer took is fresh again for the rack (isSpread): any peer may be the one to get it.
+          const topUp = (freed: boolean): void => {
+            if (!peer.announced) return;
+            if (freed) offerEveryone();
+            else offerMore(wire.peerId);
+          };
           const gained = (index: number): void => {
             peer.lastGainMs = now();
             if (segment.spread[index] === 0) isSpread(segment, index);
-            if (peer.offered.has(index)) withdraw(peer, index);
-            if (peer.announced) offerMore(wire.peerId);
+            topUp(peer.offered.has(index) && withdraw(peer, index));
           };
           wire.on('have', gained);
           wire.on('bitfield', () => {
-            for (const index of [...peer.offered]) if (wire.peerPieces.get(index)) withdraw(peer, index);
-            if (peer.announced) offerMore(wire.peerId);
+            let freed = false;
+            for (const index of [...peer.offered]) if (wire.peerPieces.get(index)) freed = withdraw(peer, index) || freed;
+            topUp(freed);
           });
           // Its place, once known, may make it one to offer pieces to.
           wire.on('extended', (name: string) => {
@@ -260,16 +267,13 @@ export function createSuperSeeding(
     },
 
     /**
-     * Called every second or so. Far peers held back for rack-mates are offered pieces again (the
-     * grace may have ended). A peer that lacks pieces of a segment, holds no offer of it, and
-     * has gained none of it for stallMs, while the seed has nothing fresh to give anyone, is offered
-     * the piece of it held by the fewest peers.
+     * Called every second or so. Every peer's offers are topped up (a far peer's grace may have
+     * ended). Then a peer that lacks pieces of a segment, holds no offer of it, and has gained none
+     * of it for stallMs, while the seed has nothing fresh to give anyone, is offered the piece of it
+     * held by the fewest peers.
      */
     checkStalls(): void {
-      if (heldBackForRackMates) {
-        heldBackForRackMates = false;
-        offerEveryone();
-      }
+      offerEveryone();
       if (hasFresh()) return;
       const at = now();
       for (const segment of segments) {

@@ -17,8 +17,9 @@
  * collections for 128 MiB instead of 8–13, at 32.3–34.3 CPU s/GiB instead of 34.7–37.7 (three
  * interleaved pairs), with no more RSS.
  *
- * Both are fixed when the heap is set up, so they must be on node's command line (or in
- * NODE_OPTIONS): `bin/torrentedge worker` and every process this project spawns as a worker pass them.
+ * Both are fixed when the heap is set up, so they must be on node's command line (the first may
+ * be in NODE_OPTIONS too; node refuses the second there): `bin/torrentedge worker` and every
+ * process this project spawns as a worker pass them.
  */
 export const workerNodeFlags: readonly string[] = ['--max-semi-space-size=4', '--heap-growing-percent=100'];
 
@@ -27,12 +28,13 @@ const optionName = (flag: string): string => flag.replace(/^--/, '').split('=')[
 
 /**
  * The worker flags whose option this process was not started with, on node's command line or in
- * NODE_OPTIONS. A value of its own counts as given (an operator's choice), except 0, which is
- * V8's own sizing.
+ * NODE_OPTIONS (where node allows it there). A value of its own counts as given (an operator's
+ * choice), except 0, which is V8's own sizing.
  */
 export function missingWorkerFlags(execArgv: readonly string[] = process.execArgv, nodeOptions: string = process.env.NODE_OPTIONS ?? ''): string[] {
   const given = new Map<string, string>();
-  for (const arg of [...nodeOptions.split(/\s+/), ...execArgv]) {
+  const fromEnvironment = nodeOptions.split(/\s+/).filter((arg) => process.allowedNodeEnvironmentFlags.has(arg.split('=')[0]!));
+  for (const arg of [...fromEnvironment, ...execArgv]) {
     if (!arg.startsWith('--')) continue;
     given.set(optionName(arg), arg.split('=')[1] ?? '');
   }

@@ -182,6 +182,18 @@ describe('rack locality', () => {
     assert.deepEqual([0, 1, 2, 3].map((index) => segment.ask(seed, index)), [true, false, true, true], 'piece 3 is m2\'s to bring in, but the seed offered it here; m2 holds 1');
   });
 
+  it('deals a rack-mate one share however many wires it has to this node', () => {
+    const locality = createRackLocality({ rack: 'r1' }, 'm2');
+    const twice = [new FakeWire('m1'), new FakeWire('m1')];
+    const far = new FakeWire('x', { held: [0, 1, 2, 3] });
+    for (const wire of [...twice, far]) locality.attach(wire as unknown as Wire, false);
+    for (const wire of twice) wire.handshake({ te_rack: 'r1' });
+    far.handshake({ te_rack: 'r2' });
+    const segment = fakeSegment([...twice, far]);
+    locality.guardRequests(segment.torrent);
+    assert.deepEqual([0, 1, 2, 3].map((index) => segment.ask(far, index)), [false, true, false, true], 'members m1 and m2: every other piece is ours');
+  });
+
   it('deals pieces afresh when a rack-mate leaves, and fetches freely alone in the rack', () => {
     const locality = createRackLocality({ rack: 'r1' }, 'm2');
     const { mate, far, segment } = mateAndFar(locality, [0, 1]);

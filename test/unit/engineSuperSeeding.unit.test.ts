@@ -208,6 +208,20 @@ describe('super-seeding', () => {
     assert.deepEqual(mate.announced, [0, 1], 'no more fresh pieces: 2-5 are offered to far peers');
   });
 
+  it('offers a rack-mate that ran dry what a far peer has just taken', () => {
+    const places = new Map<string, Nearness>([['mate', 'near'], ['far', 'far']]);
+    const seeding = createSuperSeeding({ ...twoEach, nearnessOf: (wire) => places.get(wire.peerId)! });
+    const a = seeding.segment(4);
+    const far = connect(a, 'far');
+    const mate = connect(a, 'mate');
+    assert.deepEqual([far.announced, mate.announced], [[0, 1], [2, 3]]);
+    mate.gets(2);
+    mate.gets(3);
+    assert.deepEqual(mate.announced, [2, 3], 'nothing fresh: 0 and 1 are offered to the far peer');
+    far.gets(0);
+    assert.deepEqual(mate.announced, [2, 3, 0], 'only the other rack holds piece 0 now');
+  });
+
   it('helps a stalled far peer when every piece is out, though no rack-mate holds any', () => {
     let clock = 0;
     const seeding = createSuperSeeding({ ...twoEach, stallMs: 5000, now: () => clock, nearnessOf: () => 'far' });

@@ -35,8 +35,9 @@ describe('the heap of a worker', () => {
     assert.deepEqual(missingWorkerFlags([], ''), workerNodeFlags);
     assert.deepEqual(missingWorkerFlags(workerNodeFlags, ''), []);
     assert.deepEqual(missingWorkerFlags(['--max-semi-space-size=4'], ''), ['--heap-growing-percent=100']);
-    assert.deepEqual(missingWorkerFlags([], '--inspect --max_semi_space_size=16 --heap_growing_percent=50'), [], 'values of their own, either spelling');
-    assert.deepEqual(missingWorkerFlags(['--max-old-space-size=4096'], '--heap-growing-percent=100'), ['--max-semi-space-size=4']);
+    assert.deepEqual(missingWorkerFlags(['--heap_growing_percent=50'], '--inspect --max_semi_space_size=16'), [], 'values of their own, either spelling');
+    assert.deepEqual(missingWorkerFlags(['--max-old-space-size=4096', '--heap-growing-percent=100'], ''), ['--max-semi-space-size=4']);
+    assert.deepEqual(missingWorkerFlags(['--max-semi-space-size=4'], '--heap-growing-percent=100'), ['--heap-growing-percent=100'], 'node refuses it in NODE_OPTIONS');
     assert.deepEqual(missingWorkerFlags(['--max-semi-space-size=0', '--heap-growing-percent=100'], '--max-semi-space-size=4'), ['--max-semi-space-size=4'], "0 is V8's own sizing");
   });
 

@@ -107,18 +107,25 @@ describe('data plane end to end: worker processes on loopback (PostgreSQL, Redis
     return { transferId: created.body.id, sha256, origin, path: (nodeId: string) => join(work, nodeId, 'artifacts', created.body.id, name) };
   }
 
+  /**
+   * The transfer once it and every job of it read completed. They are two read models, each
+   * projected at its own pace: the transfer may read completed a moment before its last job does.
+   */
+  const completed = (transferId: string, timeoutMs: number): Promise<TransferView> =>
+    waitFor(
+      `transfer ${transferId} and its jobs to read completed`,
+      async () => {
+        const { body } = await api<TransferView>('GET', `/api/transfers/${transferId}`);
+        return body.status === 'completed' && body.jobs.every((job) => job.state === 'completed') ? body : undefined;
+      },
+      timeoutMs,
+    );
+
   it('every node ends with the identical artifact, and the origin serves about one copy', async () => {
     const size = 24 * mib + 12_345;
     const { transferId, sha256, origin, path } = await distribute('model.safetensors', size);
-    const done = await waitFor(
-      'the transfer to complete',
-      async () => {
-        const { body } = await api<TransferView>('GET', `/api/transfers/${transferId}`);
-        return body.status === 'completed' ? body : undefined;
-      },
-      120_000,
-    );
-    assert.deepEqual(done.jobs.map((job) => job.state), ['completed', 'completed', 'completed']);
+    const done = await completed(transferId, 120_000);
+    assert.equal(done.jobs.length, 3);
     for (const nodeId of nodeIds) assert.equal(await sha256Of(path(nodeId)), sha256, `${nodeId} holds the artifact`);
     assert.ok(origin.bytesServed() <= 1.05 * size, `origin served ${origin.bytesServed()} bytes for a ${size}-byte artifact`);
     const fromPeers = done.jobs.reduce((sum, job) => sum + job.bytes.peer, 0);
@@ -128,12 +135,9 @@ describe('data plane end to end: worker processes on loopback (PostgreSQL, Redis
   it('chunks already in a node\'s CAS are not fetched again by another transfer of the same bytes', async () => {
     const size = 6 * mib;
     const first = await distribute('base-image.qcow2', size);
-    await waitFor('the first transfer to complete', async () => (await api<TransferView>('GET', `/api/transfers/${first.transferId}`)).body.status === 'completed', 60_000);
+    await completed(first.transferId, 60_000);
     const again = await api<{ id: string }>('POST', '/api/torrent/create', tokens.writer, { source: { url: first.origin.url }, name: 'base-image-again.qcow2', autoStart: true });
-    const done = await waitFor('the second transfer to complete', async () => {
-      const { body } = await api<TransferView>('GET', `/api/transfers/${again.body.id}`);
-      return body.status === 'completed' ? body : undefined;
-    }, 60_000);
+    const done = await completed(again.body.id, 60_000);
     for (const job of done.jobs.filter((candidate) => candidate.role === 'peer')) {
       assert.equal(job.bytes.peer, 0, `${job.nodeId} fetched nothing from peers`);
       assert.equal(job.bytes.cas, size, `${job.nodeId} found every chunk in its CAS`);

@@ -22,8 +22,9 @@ const defaultStallMs = 5_000;
  * How long a new segment's fresh pieces wait for a rack-mate that is on other segments of the same
  * transfer, before far peers are offered them: rack-mates join a segment once their next poll of
  * the manifest lists it, far peers may get there first, and what the seed gives them it gives its
- * own rack again (isSpread), one more upload from the seed's link. A bound on the wait, not a
- * source of speed.
+ * own rack again (isSpread), one more upload from the seed's link: without the wait the seed
+ * uploaded 1.23 and 1.30 F instead of 1.09 and 1.03 (bench fleet, 2 racks, interleaved pairs).
+ * A bound on the wait, not a source of speed.
  */
 const defaultFarGraceMs = 5_000;
 

@@ -40,6 +40,8 @@ describe('engines in two racks', () => {
     return engine;
   };
 
+  const address = (engine: TorrentEngine): string => `127.0.0.1:${engine.port}`;
+
   before(async () => {
     base = await mkdtemp(join(tmpdir(), 'engine-racks-'));
   });
@@ -54,7 +56,6 @@ describe('engines in two racks', () => {
     const b1 = await newEngine('b1', { zone: 'z', rack: 'r2' });
     const b2 = await newEngine('b2', { zone: 'z', rack: 'r2' });
     await (await seed.addSegment(segment)).done;
-    const address = (engine: TorrentEngine): string => `127.0.0.1:${engine.port}`;
 
     const handleA = await a.addSegment(segment);
     handleA.addPeer(address(seed));
@@ -83,7 +84,6 @@ describe('engines in two racks', () => {
     const a = await newEngine('a-2', { zone: 'z', rack: 'r1' });
     const b = await newEngine('b-2', { zone: 'z', rack: 'r2' });
     await (await seed.addSegment(second)).done;
-    const address = (engine: TorrentEngine): string => `127.0.0.1:${engine.port}`;
     const handleB = await b.addSegment(second);
     handleB.addPeer(address(seed));
     await waitFor('the seed to serve b first', () => b.totals().downloaded > 0);

@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
-import { open, readdir, rename, rm, unlink, type FileHandle } from 'node:fs/promises';
+import { constants } from 'node:fs';
+import { link, open, readdir, rename, rm, unlink, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 
 /**
@@ -16,10 +17,35 @@ export interface TempFile {
   readonly handle: FileHandle;
 }
 
-/** tmp names carry the writer's pid so that opening a store spares the files of a live writer. */
+/**
+ * tmp names carry the writer's pid so that opening a store spares the files of a live writer.
+ * Open for reading too (the mode applies only to later opens): a file being built is read back.
+ */
 export async function createTempFile(tmpDirectory: string): Promise<TempFile> {
   const path = join(tmpDirectory, `${process.pid}.${randomBytes(8).toString('hex')}.tmp`);
-  return { path, handle: await open(path, 'wx', publishedMode) };
+  return { path, handle: await open(path, 'wx+', publishedMode) };
+}
+
+/** A file written in place over a long time and across restarts (a download's file under partial/): made writable, and kept if it exists. */
+export async function openKeptFile(path: string): Promise<TempFile> {
+  return { path, handle: await open(path, constants.O_RDWR | constants.O_CREAT, 0o644) };
+}
+
+/**
+ * As publishTempFile, but the file stays where it was until it is in place: it is linked to
+ * `target`, and only then unlinked by the caller. Readers that found the file by its old path
+ * (chunks held in a file being published, heldChunks.ts) never meet a moment when neither path
+ * exists. Throws EEXIST when `target` exists already, leaving `temp` as it was, but closed.
+ */
+export async function publishKeptFile(temp: TempFile, target: string, targetDirectory: string): Promise<void> {
+  try {
+    await temp.handle.chmod(publishedMode);
+    await temp.handle.sync();
+  } finally {
+    await temp.handle.close();
+  }
+  await link(temp.path, target);
+  await fsyncDirectory(targetDirectory);
 }
 
 /** fsyncs and closes `temp`, then renames it to `target` and fsyncs the target's directory. */

@@ -18,6 +18,11 @@ export interface CasChunkStoreOptions {
   length?: number;
   /** Pieces it has already checked are stored without hashing them again. */
   verifier?: PieceVerifier;
+  /**
+   * Stores a piece instead of ContentStore.putVerifiedChunk: a download's object builders write it
+   * into the artifact's file, where it is held (objectBuilders.ts). Given the segment's index.
+   */
+  storePiece?: (index: number, chunk: VerifiedChunk) => Promise<PutChunkOutcome>;
   /** Given each piece's buffer once it is stored: the store holds it no longer (e.g. a pool takes it back). */
   onWritten?: (buf: Uint8Array) => void;
   /**
@@ -54,6 +59,7 @@ export class CasChunkStore {
   readonly #lastPieceLength: number | undefined;
   readonly #verifier: PieceVerifier | undefined;
   readonly #onWritten: CasChunkStoreOptions['onWritten'];
+  readonly #storePiece: CasChunkStoreOptions['storePiece'];
   readonly #callbackCopiesReads: boolean;
   #closed = false;
 
@@ -68,6 +74,7 @@ export class CasChunkStore {
     this.#pendingWrites = opts.pendingWrites;
     this.#verifier = opts.verifier;
     this.#onWritten = opts.onWritten;
+    this.#storePiece = opts.storePiece;
     this.#callbackCopiesReads = opts.callbackCopiesReads === true;
     this.#readCache = opts.readCache ?? new ChunkReadCache({ maxBytes: 4 * 1024 * 1024 });
     const length = opts.length;
@@ -84,8 +91,9 @@ export class CasChunkStore {
     }
     const bytes = buf.length;
     this.#pendingWrites?.started(bytes);
-    const verified = this.#verifier?.take(buf);
-    const stored = verified?.sha256 === digest ? this.#cas.putVerifiedChunk(verified) : this.#cas.putChunk(digest, buf);
+    const taken = this.#verifier?.take(buf);
+    const verified = taken?.sha256 === digest ? taken : undefined;
+    const stored = this.#storePiece === undefined ? (verified === undefined ? this.#cas.putChunk(digest, buf) : this.#cas.putVerifiedChunk(verified)) : this.#storeChecked(index, digest, buf, verified);
     settle(stored, (error, outcome) => {
       // webtorrent waits for cb whatever onStored does; an exception in onStored still surfaces.
       try {
@@ -96,6 +104,10 @@ export class CasChunkStore {
         cb(error);
       }
     });
+  }
+
+  async #storeChecked(index: number, digest: string, buf: Uint8Array, verified: VerifiedChunk | undefined): Promise<PutChunkOutcome> {
+    return this.#storePiece!(index, verified ?? this.#cas.verifyChunk(digest, buf));
   }
 
   get(index: number, opts: ChunkGetOptions | null | undefined | Callback<Buffer>, cb: Callback<Buffer> = noop): void {

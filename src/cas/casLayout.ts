@@ -7,10 +7,12 @@ export interface CasLayout {
   readonly objects: string;
   readonly tmp: string;
   readonly pins: string;
+  /** Files of artifacts being downloaded, one directory per job, kept across restarts (objectBuilder.ts). */
+  readonly partial: string;
 }
 
 export function casLayout(root: string): CasLayout {
-  return { root, chunks: join(root, 'chunks'), objects: join(root, 'objects'), tmp: join(root, 'tmp'), pins: join(root, 'pins') };
+  return { root, chunks: join(root, 'chunks'), objects: join(root, 'objects'), tmp: join(root, 'tmp'), pins: join(root, 'pins'), partial: join(root, 'partial') };
 }
 
 /** Two hex characters of fan-out keep directories at 1/256 of the entries. */

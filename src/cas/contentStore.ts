@@ -1,4 +1,4 @@
-import { mkdir, realpath } from 'node:fs/promises';
+import { mkdir, open, realpath, type FileHandle } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { createTempFile, discardTempFile, fsyncDirectory, publishTempFile, removeStaleTempFiles } from './atomicWrite.ts';
 import { ChunkDigestMismatchError, ChunkNotFoundError } from './casErrors.ts';
@@ -7,6 +7,7 @@ import type { CasMetrics, CasStats } from './casMetrics.ts';
 import { assertSha256Hex } from './digest.ts';
 import { fileSize, touch } from './fileStats.ts';
 import { garbageCollect, type GarbageCollectOptions, type GarbageCollectResult } from './garbageCollect.ts';
+import { HeldChunks, loadChunkMaps, removeChunkMap, type HeldChunk } from './heldChunks.ts';
 import { materialize, type MaterializeRequest, type MaterializedFile } from './materialize.ts';
 import { readPin, removePin, writePin, type PinRefs } from './pins.ts';
 import { fenceOf, raiseFence } from './fences.ts';
@@ -19,10 +20,19 @@ export interface ContentStoreOptions {
   metrics?: CasMetrics;
 }
 
+/** A chunk opened for reading: its bytes are [start, start + size) of the file behind `handle`. */
+export interface OpenedChunk {
+  handle: FileHandle;
+  start: number;
+  size: number;
+}
+
 /**
  * Verified chunks under chunks/<aa>/<sha256>, whole files under objects/<aa>/<sha256>. Nothing
  * enters without its SHA-256 being checked, and nothing is visible before it is complete.
- * One process owns a root at a time; open() is its crash recovery (stale tmp files go).
+ * A chunk may also be held inside a larger file instead (heldChunks.ts): a published object, or
+ * a file of an artifact being downloaded under partial/. One process owns a root at a time;
+ * open() is its crash recovery (stale tmp files go; the objects' chunk maps are read).
  */
 export class ContentStore {
   readonly root: string;
@@ -31,6 +41,9 @@ export class ContentStore {
   readonly #stats: CasStats = { chunksStored: 0, storedBytes: 0, dedupBytes: 0, verifyFailures: 0, gcRemovedBytes: 0 };
   /** Concurrent puts of one digest write it once; the others report 'present'. */
   readonly #inFlight = new Map<string, Promise<PutChunkOutcome>>();
+  readonly #held = new HeldChunks();
+  /** Keys of partial/ that jobs in this process are writing (objectBuilders.ts): garbage collection spares them. */
+  readonly #partialsInUse = new Set<string>();
 
   private constructor(root: string, metrics: CasMetrics | undefined) {
     this.root = root;
@@ -42,7 +55,7 @@ export class ContentStore {
     await mkdir(root, { recursive: true });
     const store = new ContentStore(await realpath(root), options.metrics);
     const { layout } = store;
-    for (const directory of [layout.chunks, layout.objects, layout.tmp, layout.pins]) await mkdir(directory, { recursive: true });
+    for (const directory of [layout.chunks, layout.objects, layout.tmp, layout.pins, layout.partial]) await mkdir(directory, { recursive: true });
     // Fan-out directories exist up front, so publishing a file never has to make (and fsync) one.
     for (const top of [layout.chunks, layout.objects]) {
       for (const name of fanOutNames) await mkdir(join(top, name), { recursive: true });
@@ -50,6 +63,7 @@ export class ContentStore {
     }
     await fsyncDirectory(layout.root);
     await removeStaleTempFiles(layout.tmp);
+    await loadChunkMaps(layout, store.#held);
     return store;
   }
 
@@ -70,7 +84,9 @@ export class ContentStore {
   /** The chunk's length in bytes, or undefined when the store does not hold it. */
   async chunkSize(sha256: string): Promise<number | undefined> {
     assertSha256Hex(sha256);
-    const size = await fileSize(chunkPath(this.layout, sha256));
+    const held = this.#held.locate(sha256);
+    const heldIn = held === undefined ? undefined : await fileSize(held.path);
+    const size = held !== undefined && heldIn !== undefined && heldIn >= held.offset + held.length ? held.length : await fileSize(chunkPath(this.layout, sha256));
     (size === undefined ? this.#metrics?.misses : this.#metrics?.hits)?.inc();
     return size;
   }
@@ -135,10 +151,7 @@ export class ContentStore {
       throw error;
     }
     await publishTempFile(temp, target, dirname(target));
-    this.#stats.chunksStored++;
-    this.#stats.storedBytes += bytes.byteLength;
-    this.#metrics?.chunksStored.inc();
-    this.#metrics?.storedBytes.inc(bytes.byteLength);
+    this.countStored(bytes.byteLength);
     return 'stored';
   }
 
@@ -152,24 +165,86 @@ export class ContentStore {
    * (of exactly `length` bytes), they are read into it, and the result is a Buffer over it.
    */
   async readChunk(sha256: string, offset = 0, length?: number, into?: Uint8Array): Promise<Buffer> {
-    assertSha256Hex(sha256);
-    const handle = await openChunk(this.layout, sha256).catch((error: unknown) => {
+    const { handle, start, size } = await this.openChunk(sha256).catch((error: unknown) => {
       if (error instanceof ChunkNotFoundError) this.#metrics?.misses.inc();
       throw error;
     });
     try {
-      const { size } = await handle.stat();
       const wanted = length ?? size - offset;
       if (!Number.isSafeInteger(offset) || !Number.isSafeInteger(wanted) || offset < 0 || wanted < 0 || offset + wanted > size) {
         throw new RangeError(`range [${offset}, ${offset}+${wanted}) is outside chunk ${sha256} of ${size} bytes`);
       }
       if (into !== undefined && into.byteLength !== wanted) throw new RangeError(`into has ${into.byteLength} bytes for a read of ${wanted}`);
-      const bytes = await readExactly(handle, offset, wanted, `chunk ${sha256}`, into);
+      const bytes = await readExactly(handle, start + offset, wanted, `chunk ${sha256}`, into);
       this.#metrics?.hits.inc();
       return bytes;
     } finally {
       await handle.close();
     }
+  }
+
+  /**
+   * The chunk's file, open for reading, and where in it the chunk is: a chunk held inside a file
+   * is read from there (it was verified when it was held), any other from chunks/<sha256>. The
+   * caller closes the handle.
+   */
+  async openChunk(sha256: string): Promise<OpenedChunk> {
+    assertSha256Hex(sha256);
+    const held = this.#held.locate(sha256);
+    if (held !== undefined) {
+      const handle = await open(held.path, 'r').catch((error: NodeJS.ErrnoException) => {
+        if (error.code === 'ENOENT') return undefined;
+        throw error;
+      });
+      if (handle !== undefined) return { handle, start: held.offset, size: held.length };
+    }
+    const handle = await openChunk(this.layout, sha256);
+    try {
+      return { handle, start: 0, size: (await handle.stat()).size };
+    } catch (error) {
+      await handle.close();
+      throw error;
+    }
+  }
+
+  /**
+   * The file at `path` holds these verified chunks, at these offsets, from now on. Only for files
+   * this store writes (objectBuilder.ts): under partial/ while downloading, then under objects/.
+   */
+  holdChunks(path: string, chunks: readonly HeldChunk[]): void {
+    for (const chunk of chunks) this.#held.hold(path, chunk);
+  }
+
+  /** The chunks `path` holds. */
+  heldBy(path: string): HeldChunk[] {
+    return this.#held.heldBy(path);
+  }
+
+  /** `path` goes: its chunks are no longer found there. */
+  releaseHeld(path: string): void {
+    this.#held.release(path);
+  }
+
+  /** The file at `from` was published as `to`: its chunks are found there. */
+  moveHeld(from: string, to: string): void {
+    this.#held.move(from, to);
+  }
+
+  /** A job of this process writes under partial/<key> until it lets go of it: garbage collection leaves it alone. */
+  claimPartial(key: string): void {
+    this.#partialsInUse.add(key);
+  }
+
+  letGoOfPartial(key: string): void {
+    this.#partialsInUse.delete(key);
+  }
+
+  /** Counts a chunk stored inside a file as stored, as putVerifiedChunk counts one of its own. */
+  countStored(bytes: number): void {
+    this.#stats.chunksStored++;
+    this.#stats.storedBytes += bytes;
+    this.#metrics?.chunksStored.inc();
+    this.#metrics?.storedBytes.inc(bytes);
   }
 
   async materialize(request: MaterializeRequest): Promise<MaterializedFile[]> {
@@ -197,8 +272,22 @@ export class ContentStore {
   }
 
   async garbageCollect(options: GarbageCollectOptions): Promise<GarbageCollectResult> {
-    const result = await garbageCollect(this.layout, options);
-    const removedBytes = result.removed.reduce((sum, entry) => sum + entry.bytes, 0);
+    const result = await garbageCollect(this.layout, options, {
+      objectsHolding: (chunks) => {
+        const objects = new Set<string>();
+        for (const chunk of chunks) {
+          const held = this.#held.locate(chunk);
+          if (held !== undefined) objects.add(held.path);
+        }
+        return objects;
+      },
+      onObjectRemoved: async (path, sha256) => {
+        this.#held.release(path);
+        await removeChunkMap(this.layout, sha256);
+      },
+      partialsInUse: () => this.#partialsInUse,
+    });
+    const removedBytes = [...result.removed, ...result.removedPartials].reduce((sum, entry) => sum + entry.bytes, 0);
     this.#stats.gcRemovedBytes += removedBytes;
     this.#metrics?.gcRemovedBytes.inc(removedBytes);
     return result;

@@ -1,4 +1,4 @@
-import { lstat, readdir, unlink } from 'node:fs/promises';
+import { lstat, readdir, rm, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { CasLayout } from './casLayout.ts';
 import { pinnedSet } from './pins.ts';
@@ -20,9 +20,25 @@ export interface GarbageCollectResult {
   usedBytesBefore: number;
   usedBytesAfter: number;
   removed: RemovedEntry[];
+  /** Files of jobs that ended while the node was down, or were drained and never came back (partial/<key>). */
+  removedPartials: { name: string; bytes: number }[];
 }
 
-interface Entry extends RemovedEntry {
+/** What the store knows of chunks held inside objects (heldChunks.ts). */
+export interface HeldChunksView {
+  /** The paths of the objects that hold any of these chunks: a pinned chunk keeps its object. */
+  objectsHolding(chunks: Iterable<string>): Set<string>;
+  /** Called after an object was removed, so its chunk map goes with it. */
+  onObjectRemoved(path: string, sha256: string): Promise<void>;
+  /** Keys of partial/ that a job of this process is using: never collected. */
+  partialsInUse(): ReadonlySet<string>;
+}
+
+interface Entry {
+  kind: RemovedEntry['kind'] | 'partial';
+  /** The digest, or a partial directory's name. */
+  id: string;
+  bytes: number;
   path: string;
   lastUsedMs: number;
 }
@@ -33,33 +49,64 @@ interface Entry extends RemovedEntry {
  * are read once at the start: content an active transfer still needs must be pinned before GC
  * runs. Usage counts file sizes, not blocks, and holds one small record per entry in memory.
  */
-export async function garbageCollect(layout: CasLayout, options: GarbageCollectOptions): Promise<GarbageCollectResult> {
+export async function garbageCollect(layout: CasLayout, options: GarbageCollectOptions, held?: HeldChunksView): Promise<GarbageCollectResult> {
   const { highWatermarkBytes: high, lowWatermarkBytes: low } = options;
   if (!(Number.isFinite(high) && Number.isFinite(low) && low >= 0 && low <= high)) {
     throw new RangeError(`watermarks must satisfy 0 <= low <= high, got low ${low}, high ${high}`);
   }
-  const entries = [...(await listEntries(layout.chunks, 'chunk')), ...(await listEntries(layout.objects, 'object'))];
+  const entries = [
+    ...(await listEntries(layout.chunks, 'chunk')),
+    ...(await listEntries(layout.objects, 'object')),
+    ...(await listPartials(layout.partial, held?.partialsInUse() ?? new Set())),
+  ];
   const usedBytesBefore = entries.reduce((sum, entry) => sum + entry.bytes, 0);
   const removed: RemovedEntry[] = [];
+  const removedPartials: GarbageCollectResult['removedPartials'] = [];
   let used = usedBytesBefore;
   if (used > high) {
     const pinned = await pinnedSet(layout);
+    const holding = held?.objectsHolding(pinned.chunks) ?? new Set<string>();
     const candidates = entries
-      .filter((entry) => !(entry.kind === 'chunk' ? pinned.chunks : pinned.objects).has(entry.sha256))
-      .sort((a, b) => a.lastUsedMs - b.lastUsedMs || a.kind.localeCompare(b.kind) || a.sha256.localeCompare(b.sha256));
+      .filter((entry) => entry.kind === 'partial' || (!(entry.kind === 'chunk' ? pinned.chunks : pinned.objects).has(entry.id) && !holding.has(entry.path)))
+      .sort((a, b) => a.lastUsedMs - b.lastUsedMs || a.kind.localeCompare(b.kind) || a.id.localeCompare(b.id));
     for (const entry of candidates) {
       if (used <= low) break;
+      used -= entry.bytes;
+      if (entry.kind === 'partial') {
+        await rm(entry.path, { recursive: true, force: true });
+        removedPartials.push({ name: entry.id, bytes: entry.bytes });
+        continue;
+      }
       await unlink(entry.path).catch((error: NodeJS.ErrnoException) => {
         if (error.code !== 'ENOENT') throw error;
       });
-      used -= entry.bytes;
-      removed.push({ kind: entry.kind, sha256: entry.sha256, bytes: entry.bytes });
+      if (entry.kind === 'object') await held?.onObjectRemoved(entry.path, entry.id);
+      removed.push({ kind: entry.kind, sha256: entry.id, bytes: entry.bytes });
     }
   }
-  return { usedBytesBefore, usedBytesAfter: used, removed };
+  return { usedBytesBefore, usedBytesAfter: used, removed, removedPartials };
 }
 
-async function listEntries(top: string, kind: Entry['kind']): Promise<Entry[]> {
+/** Each directory under partial/ as one entry: its files' bytes, last used when its newest file changed. */
+async function listPartials(top: string, inUse: ReadonlySet<string>): Promise<Entry[]> {
+  const entries: Entry[] = [];
+  for (const directory of await readdir(top, { withFileTypes: true }).catch(() => [])) {
+    if (!directory.isDirectory() || inUse.has(directory.name)) continue;
+    const path = join(top, directory.name);
+    let bytes = 0;
+    let lastUsedMs = 0;
+    for (const name of await readdir(path).catch(() => [] as string[])) {
+      const stats = await lstat(join(path, name)).catch(() => undefined);
+      if (stats === undefined) continue;
+      bytes += stats.size;
+      lastUsedMs = Math.max(lastUsedMs, stats.mtimeMs);
+    }
+    entries.push({ kind: 'partial', id: directory.name, bytes, path, lastUsedMs });
+  }
+  return entries;
+}
+
+async function listEntries(top: string, kind: RemovedEntry['kind']): Promise<Entry[]> {
   const entries: Entry[] = [];
   for (const fanOut of await readdir(top, { withFileTypes: true })) {
     if (!fanOut.isDirectory()) continue;
@@ -68,7 +115,7 @@ async function listEntries(top: string, kind: Entry['kind']): Promise<Entry[]> {
       const path = join(top, fanOut.name, name);
       const stats = await lstat(path).catch(() => undefined);
       if (stats === undefined || !stats.isFile()) continue;
-      entries.push({ kind, sha256: name, bytes: stats.size, path, lastUsedMs: Math.max(stats.atimeMs, stats.mtimeMs) });
+      entries.push({ kind, id: name, bytes: stats.size, path, lastUsedMs: Math.max(stats.atimeMs, stats.mtimeMs) });
     }
   }
   return entries;

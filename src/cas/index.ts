@@ -4,7 +4,9 @@ export { CasChunkStore, PieceVerifier, type CasChunkStoreOptions, type ChunkGetO
 export { VerifiedChunk } from './verifiedChunk.ts';
 export { ChunkReadCache, type ChunkReadCacheOptions } from './chunkReadCache.ts';
 export { createBufferPool, type BufferPool } from './bufferPool.ts';
-export { createObjectBuilders, ObjectBuilder, type ObjectBuilders } from './objectBuilder.ts';
+export { ObjectBuilder } from './objectBuilder.ts';
+export { createObjectBuilders, type ObjectBuilders, type ObjectBuildersOptions } from './objectBuilders.ts';
+export type { OpenedChunk } from './contentStore.ts';
 export { verifiedBitfield } from './verifiedBitfield.ts';
 export { buildSegmentTorrent, chunkSha1, type SegmentTorrent, type SegmentTorrentInput } from './segmentTorrent.ts';
 export { createCasMetrics, type CasMetrics, type CasStats } from './casMetrics.ts';

@@ -1,8 +1,11 @@
 import { createHash, type Hash } from 'node:crypto';
-import { createTempFile, discardTempFile, type TempFile } from './atomicWrite.ts';
+import { unlink } from 'node:fs/promises';
+import { createTempFile, discardTempFile, openKeptFile, type TempFile } from './atomicWrite.ts';
 import { createBufferPool } from './bufferPool.ts';
 import type { ContentStore } from './contentStore.ts';
-import { artifactBytes, blockBytes } from './readRange.ts';
+import { sha256Hex } from './digest.ts';
+import type { HeldChunk } from './heldChunks.ts';
+import { blockBytes, readExactly } from './readRange.ts';
 
 /** A file written out and hashed, in a temp file for the caller to publish or discard. */
 export interface BuiltObject {
@@ -17,53 +20,152 @@ export interface FileRange {
   length: number;
 }
 
+/** Where one piece meets one file: bytes [from, to) of the file, from `pieceOffset` in the piece. */
+export interface PieceOverlap {
+  from: number;
+  to: number;
+  pieceOffset: number;
+}
+
 /**
- * What builders read the CAS into, shared by every builder in the process. A fresh buffer per
- * 1 MiB block was fresh memory for every read: a page fault per 4 KiB, and with page faults the
- * largest kernel cost of a fleet worker (bench fleet, perf). A few builders run at once.
+ * What builders read into, shared by every builder in the process. A fresh buffer per 1 MiB block
+ * was fresh memory for every read: a page fault per 4 KiB, and with page faults the largest
+ * kernel cost of a fleet worker (bench fleet, perf). A few builders run at once.
  */
 const readBlocks = createBufferPool({ maxIdleBytes: 4 * blockBytes });
 
 /**
- * A file's object written and hashed while the download goes on, from each piece as soon as it and
- * every piece before it in the file are in the CAS. Built after the last piece instead, a 1 GiB
- * file was read, hashed and written again before the job could finish (on 2 busy cores, several
- * seconds per node at the end of bench fleet). The bytes come from the CAS, where they were
- * verified; the object is published only by materialize, once its whole-file SHA-256 matches
- * (buildObject.ts). A builder that failed, or never started, leaves materialize to build as before.
+ * A file's object written and hashed while the download goes on. Pieces received are written
+ * into it from their bytes (writePiece), and pieces the CAS already held are copied in
+ * (pieceStored); the file is hashed in order, from the bytes themselves when a piece continues
+ * what is hashed, and read back otherwise. Built after the last piece instead, a 1 GiB file was
+ * read, hashed and written again before the job could finish. The object is published only by
+ * materialize, once its whole-file SHA-256 matches (buildObject.ts).
+ *
+ * With a `path` (under the store's partial/), the file is kept across restarts and may hold
+ * chunks itself (createObjectBuilders); without one it is a temp file. A builder that failed
+ * leaves materialize to build the object from the chunks as before.
  */
 export class ObjectBuilder {
   readonly file: FileRange;
   readonly #store: ContentStore;
   readonly #pieceLength: number;
-  readonly #digests: (string | undefined)[] = [];
+  readonly #path: string | undefined;
+  /** Pieces whose part of this file is written. */
+  readonly #present = new Set<number>();
+  /** Pieces being written or copied in now. */
+  readonly #pending = new Set<number>();
+  readonly #writes = new Set<Promise<void>>();
   readonly #hash: Hash = createHash('sha256');
-  /** Bytes of the file written and hashed so far. */
-  #done = 0;
+  /** Bytes of the file hashed so far, always at the end of a piece's part unless #advancing. */
+  #hashed = 0;
+  #advancing = false;
   #temp: Promise<TempFile> | undefined;
   #work: Promise<void> = Promise.resolve();
   #failure: unknown;
   #closed = false;
+  /** The file went to the caller of finish, to publish or discard. */
+  #handedOver = false;
 
-  constructor(store: ContentStore, pieceLength: number, file: FileRange) {
+  constructor(store: ContentStore, pieceLength: number, file: FileRange, options: { path?: string | undefined } = {}) {
     this.#store = store;
     this.#pieceLength = pieceLength;
     this.file = file;
+    this.#path = options.path;
   }
 
-  /** Piece `index` of the artifact is in the CAS under `sha256`. */
-  pieceStored(index: number, sha256: string): void {
-    const first = Math.floor(this.file.start / this.#pieceLength);
-    const last = Math.floor((this.file.start + Math.max(this.file.length, 1) - 1) / this.#pieceLength);
-    if (index < first || index > last || this.#closed) return;
-    this.#digests[index] = sha256;
-    this.#work = this.#work.then(() => this.#advance());
+  /** The kept file's path (under partial/), or undefined for a temp file. */
+  get path(): string | undefined {
+    return this.#path;
+  }
+
+  overlap(index: number): PieceOverlap | undefined {
+    const pieceStart = index * this.#pieceLength;
+    const from = Math.max(pieceStart, this.file.start);
+    const to = Math.min(pieceStart + this.#pieceLength, this.file.start + this.file.length);
+    return from < to ? { from: from - this.file.start, to: to - this.file.start, pieceOffset: from - pieceStart } : undefined;
+  }
+
+  /** Whether the whole piece, `bytes` long, is inside this file: it can then be held here. */
+  holdsWhole(index: number, bytes: number): boolean {
+    const part = this.overlap(index);
+    return part !== undefined && part.pieceOffset === 0 && part.to - part.from === bytes;
+  }
+
+  /** Whether this file's part of piece `index` is written. */
+  has(index: number): boolean {
+    return this.#present.has(index);
   }
 
   /**
-   * The temp file holding the whole file, hashed: the caller publishes or discards it. Pieces not
-   * announced yet are taken from `pieceSha256`. Undefined when this builder failed; the caller
-   * then builds the object itself.
+   * Writes this file's part of piece `index` from the piece's verified bytes, or waits for the
+   * copy under way from the CAS; throws if it cannot write.
+   */
+  async writePiece(index: number, bytes: Uint8Array): Promise<void> {
+    const part = this.overlap(index);
+    if (part === undefined || this.#present.has(index)) return;
+    if (this.#pending.has(index)) return this.#allIn([]);
+    if (this.#closed) throw new Error(`the object for ${this.file.path} is no longer being built`);
+    if (this.#failure !== undefined) throw this.#failure;
+    this.#pending.add(index);
+    const writing = this.#write(index, part, bytes.subarray(part.pieceOffset, part.pieceOffset + part.to - part.from));
+    this.#writes.add(writing);
+    try {
+      await writing;
+    } finally {
+      this.#writes.delete(writing);
+      this.#pending.delete(index);
+    }
+  }
+
+  async #write(index: number, part: PieceOverlap, bytes: Uint8Array): Promise<void> {
+    try {
+      const { handle } = await this.#open();
+      await writeAll(handle, bytes, part.from);
+    } catch (error) {
+      this.#failure ??= error;
+      throw error;
+    }
+    this.#present.add(index);
+    // In order: hashed from these bytes, not read back from the file later.
+    if (!this.#advancing && part.from === this.#hashed) {
+      this.#hash.update(bytes);
+      this.#hashed = part.to;
+    }
+    this.#work = this.#work.then(() => this.#advance());
+  }
+
+  /** Piece `index` of the artifact is in the CAS under `sha256`: its part of the file is copied from there. */
+  pieceStored(index: number, sha256: string): void {
+    const part = this.overlap(index);
+    if (part === undefined || this.#closed || this.#present.has(index) || this.#pending.has(index)) return;
+    this.#pending.add(index);
+    this.#work = this.#work.then(() => this.#copy(index, sha256, part)).then(() => this.#advance());
+  }
+
+  /**
+   * Pieces read back from the kept file after a restart, each checked against the digest it was
+   * written under: those that match are this file's again. Returns them, to be held.
+   */
+  async resume(pieces: readonly { index: number; sha256: string; length: number }[]): Promise<HeldChunk[]> {
+    const held: HeldChunk[] = [];
+    const { handle } = await this.#open();
+    for (const { index, sha256, length } of pieces) {
+      const part = this.overlap(index);
+      if (part === undefined || !this.holdsWhole(index, length) || this.#present.has(index)) continue;
+      const bytes = await readExactly(handle, part.from, length, `the kept file of ${this.file.path}`).catch(() => undefined);
+      if (bytes === undefined || sha256Hex(bytes) !== sha256) continue;
+      this.#present.add(index);
+      held.push({ sha256, offset: part.from, length });
+    }
+    this.#work = this.#work.then(() => this.#advance());
+    return held;
+  }
+
+  /**
+   * The file whole and hashed, for the caller to publish or discard. Pieces not announced yet are
+   * taken from `pieceSha256`. Undefined when this builder failed; the caller then builds the
+   * object itself.
    */
   async finish(pieceSha256: readonly string[]): Promise<BuiltObject | undefined> {
     return (await this.#complete(pieceSha256)).built;
@@ -79,12 +181,14 @@ export class ObjectBuilder {
   async #complete(pieceSha256: readonly string[]): Promise<{ built?: BuiltObject; failure?: unknown }> {
     await this.#allIn(pieceSha256);
     this.#closed = true;
-    if (this.#failure !== undefined || this.#done !== this.file.length) {
-      await this.discard();
-      return { failure: this.#failure ?? new RangeError(`the pieces given cover ${this.#done} of the ${this.file.length} bytes of ${this.file.path}`) };
+    if (this.#failure !== undefined || this.#hashed !== this.file.length) {
+      const failure = this.#failure ?? new RangeError(`the pieces given cover ${this.#hashed} of the ${this.file.length} bytes of ${this.file.path}`);
+      // A kept file may hold chunks that are still served: it goes with the job (discard).
+      if (this.#path === undefined) await this.discard();
+      return { failure };
     }
-    const temp = await (this.#temp ??= createTempFile(this.#store.layout.tmp));
-    this.#temp = undefined; // the caller's now
+    const temp = await this.#open();
+    this.#handedOver = true;
     return { built: { temp, sha256: this.#hash.digest('hex') } };
   }
 
@@ -95,97 +199,107 @@ export class ObjectBuilder {
    */
   async sha256(pieceSha256: readonly string[]): Promise<string | undefined> {
     await this.#allIn(pieceSha256);
-    if (this.#failure !== undefined || this.#done !== this.file.length || this.#closed) return undefined;
+    if (this.#failure !== undefined || this.#hashed !== this.file.length || this.#closed) return undefined;
     return this.#hash.copy().digest('hex');
   }
 
-  /** Stops, and removes the temp file (a job that ended before materializing). */
+  /** Stops, and removes the file unless it was handed over (a job that ended before materializing). */
   async discard(): Promise<void> {
-    this.#closed = true;
-    await this.#work;
-    if (this.#temp !== undefined) await discardTempFile(await this.#temp).catch(() => undefined);
+    await this.#stop();
+    if (this.#handedOver) return;
+    const temp = this.#temp;
     this.#temp = undefined;
+    if (temp !== undefined) await discardTempFile(await temp).catch(() => undefined);
+    else if (this.#path !== undefined) await unlink(this.#path).catch(() => undefined);
+    if (this.#path !== undefined) this.#store.releaseHeld(this.#path);
   }
 
-  /** Announces the pieces not announced yet, and waits for the file to be written as far as they go. */
-  async #allIn(pieceSha256: readonly string[]): Promise<void> {
-    pieceSha256.forEach((digest, index) => {
-      if (this.#digests[index] === undefined) this.pieceStored(index, digest);
-    });
+  /** Stops, and keeps the file for the job to resume after a restart (a worker that drains). */
+  async close(): Promise<void> {
+    await this.#stop();
+    if (this.#handedOver) return;
+    const temp = this.#temp;
+    this.#temp = undefined;
+    if (temp !== undefined) await (await temp.catch(() => undefined))?.handle.close().catch(() => undefined);
+    if (this.#path !== undefined) this.#store.releaseHeld(this.#path);
+  }
+
+  async #stop(): Promise<void> {
+    this.#closed = true;
+    await Promise.allSettled(this.#writes);
     await this.#work;
   }
 
-  async #advance(): Promise<void> {
-    if (this.#failure !== undefined || this.#closed) return;
+  #open(): Promise<TempFile> {
+    return (this.#temp ??= this.#path === undefined ? createTempFile(this.#store.layout.tmp) : openKeptFile(this.#path));
+  }
+
+  /** Announces the pieces not announced yet, and waits until the file is written and hashed as far as they go. */
+  async #allIn(pieceSha256: readonly string[]): Promise<void> {
+    pieceSha256.forEach((digest, index) => this.pieceStored(index, digest));
+    for (;;) {
+      const work = this.#work;
+      await Promise.allSettled(this.#writes);
+      await work;
+      if (work === this.#work && this.#writes.size === 0) return;
+    }
+  }
+
+  async #copy(index: number, sha256: string, part: PieceOverlap): Promise<void> {
     try {
-      const { start, length } = this.file;
-      // The run of pieces from the next byte on that are all in the CAS.
-      let end = start + this.#done;
-      while (end < start + length && this.#digests[Math.floor(end / this.#pieceLength)] !== undefined) {
-        end = Math.min(start + length, (Math.floor(end / this.#pieceLength) + 1) * this.#pieceLength);
-      }
-      if (end === start + this.#done) return;
-      const temp = await (this.#temp ??= createTempFile(this.#store.layout.tmp));
-      const digests = this.#digests as string[];
-      // Each block is hashed and written before the next is read into the same buffer.
+      if (this.#failure !== undefined || this.#closed) return;
+      const { handle } = await this.#open();
+      const chunk = await this.#store.openChunk(sha256);
       const into = readBlocks.take(blockBytes);
       try {
-        for await (const block of artifactBytes(this.#store.layout, digests, this.#pieceLength, start + this.#done, end - start - this.#done, into)) {
-          this.#hash.update(block);
-          for (let at = 0; at < block.length; ) {
-            const { bytesWritten } = await temp.handle.write(block, at, block.length - at, this.#done + at);
-            at += bytesWritten;
-          }
-          this.#done += block.length;
+        for (let at = part.from; at < part.to; ) {
+          const size = Math.min(blockBytes, part.to - at);
+          const position = chunk.start + part.pieceOffset + (at - part.from);
+          const block = await readExactly(chunk.handle, position, size, `chunk ${sha256} (piece ${index})`, into.subarray(0, size));
+          await writeAll(handle, block, at);
+          at += size;
         }
       } finally {
         readBlocks.give(into);
+        await chunk.handle.close();
+      }
+      this.#present.add(index);
+    } catch (error) {
+      this.#failure ??= error;
+    } finally {
+      this.#pending.delete(index);
+    }
+  }
+
+  /** Hashes what is written from the next unhashed byte on, reading it back from the file. */
+  async #advance(): Promise<void> {
+    if (this.#failure !== undefined) return;
+    let end = this.#hashed;
+    while (end < this.file.length && this.#present.has(Math.floor((this.file.start + end) / this.#pieceLength))) {
+      end = this.overlap(Math.floor((this.file.start + end) / this.#pieceLength))!.to;
+    }
+    if (end === this.#hashed) return;
+    this.#advancing = true;
+    const into = readBlocks.take(blockBytes);
+    try {
+      const { handle } = await this.#open();
+      while (this.#hashed < end) {
+        const size = Math.min(blockBytes, end - this.#hashed);
+        this.#hash.update(await readExactly(handle, this.#hashed, size, `the object being built for ${this.file.path}`, into.subarray(0, size)));
+        this.#hashed += size;
       }
     } catch (error) {
-      this.#failure = error;
+      this.#failure ??= error;
+    } finally {
+      readBlocks.give(into);
+      this.#advancing = false;
     }
   }
 }
 
-/**
- * The object builders of one job's artifact, one per file, started once the manifest gives the
- * files' lengths (before their digests) and fed each piece as it lands in the CAS.
- */
-export function createObjectBuilders(store: ContentStore) {
-  let builders: ObjectBuilder[] | undefined;
-  return {
-    /** From the first manifest that lists the files; later calls change nothing. */
-    plan(pieceLength: number, files: readonly { path: string; length: number }[]): void {
-      if (builders !== undefined || files.length === 0) return;
-      let start = 0;
-      builders = files.map((file) => {
-        const builder = new ObjectBuilder(store, pieceLength, { path: file.path, start, length: file.length });
-        start += file.length;
-        return builder;
-      });
-    },
-    pieceStored(index: number, sha256: string): void {
-      for (const builder of builders ?? []) builder.pieceStored(index, sha256);
-    },
-    /** Each file's SHA-256, in manifest order, or undefined when a builder cannot tell (see ObjectBuilder.sha256). */
-    async sha256s(pieceSha256: readonly string[]): Promise<string[] | undefined> {
-      if (builders === undefined) return undefined;
-      const digests: string[] = [];
-      for (const builder of builders) {
-        const digest = await builder.sha256(pieceSha256);
-        if (digest === undefined) return undefined;
-        digests.push(digest);
-      }
-      return digests;
-    },
-    /** One per file, in manifest order, for materialize; none when the files were never planned. */
-    forFiles(): readonly ObjectBuilder[] | undefined {
-      return builders;
-    },
-    async discardAll(): Promise<void> {
-      for (const builder of builders ?? []) await builder.discard();
-    },
-  };
+async function writeAll(handle: TempFile['handle'], bytes: Uint8Array, position: number): Promise<void> {
+  for (let at = 0; at < bytes.length; ) {
+    const { bytesWritten } = await handle.write(bytes, at, bytes.length - at, position + at);
+    at += bytesWritten;
+  }
 }
-
-export type ObjectBuilders = ReturnType<typeof createObjectBuilders>;

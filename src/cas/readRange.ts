@@ -1,6 +1,7 @@
 import { open, type FileHandle } from 'node:fs/promises';
 import { ChunkNotFoundError } from './casErrors.ts';
 import { chunkPath, type CasLayout } from './casLayout.ts';
+import type { ContentStore } from './contentStore.ts';
 
 /** Pieces can be 16 MiB or more; rebuilding a file holds one block of this size at a time. */
 export const blockBytes = 1 << 20;
@@ -29,7 +30,7 @@ export async function readExactly(handle: FileHandle, position: number, length: 
  * bytes only until the next one is asked for.
  */
 export async function* artifactBytes(
-  layout: CasLayout,
+  store: ContentStore,
   pieceSha256: readonly string[],
   pieceLength: number,
   start: number,
@@ -43,11 +44,11 @@ export async function* artifactBytes(
     const digest = pieceSha256[piece];
     if (digest === undefined) throw new RangeError(`byte ${position} is beyond the last piece`);
     const pieceEnd = Math.min(end, (piece + 1) * pieceLength);
-    const handle = await openChunk(layout, digest);
+    const { handle, start: chunkStart } = await store.openChunk(digest);
     try {
       for (; position < pieceEnd; ) {
         const size = Math.min(blockBytes, pieceEnd - position);
-        yield await readExactly(handle, position - piece * pieceLength, size, `chunk ${digest} (piece ${piece})`, block?.subarray(0, size));
+        yield await readExactly(handle, chunkStart + position - piece * pieceLength, size, `chunk ${digest} (piece ${piece})`, block?.subarray(0, size));
         position += size;
       }
     } finally {

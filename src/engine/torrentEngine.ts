@@ -1,7 +1,7 @@
 import WebTorrent, { type Wire } from 'webtorrent';
 import Piece from 'torrent-piece';
 import type { Logger } from 'pino';
-import { CasChunkStore, ChunkReadCache, createBufferPool, PieceVerifier, verifiedBitfield, type ContentStore } from '../cas/index.ts';
+import { CasChunkStore, ChunkReadCache, createBufferPool, PieceVerifier, verifiedBitfield, type CasChunkStoreOptions, type ContentStore } from '../cas/index.ts';
 import { sha1Hex } from '../cas/digest.ts';
 import { coalesceWireWrites } from './coalesceWireWrites.ts';
 import { duplicateToClose, skipDialsToConnectedPeers } from './duplicateWires.ts';
@@ -44,6 +44,8 @@ export interface AddSegmentOptions {
   transferId?: string;
   /** Called for each piece downloaded and stored (not for pieces the CAS already held). */
   onPieceStored?: (index: number) => void;
+  /** Stores each piece downloaded (checked already) in place of the CAS's chunks/: a download's object builders (objectBuilders.ts). */
+  storePiece?: CasChunkStoreOptions['storePiece'];
 }
 
 /**
@@ -159,6 +161,7 @@ export function createTorrentEngine(options: {
           pendingWrites,
           verifier,
           onStored: (index: number) => segment.onPieceStored?.(index),
+          storePiece: segment.storePiece,
           onWritten: pieceBuffers.give,
           // Every wire of this engine copies what it sends into a batch (coalesceWireWrites.ts).
           callbackCopiesReads: true,

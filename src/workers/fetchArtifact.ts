@@ -1,6 +1,6 @@
 import { setTimeout as delay } from 'node:timers/promises';
 import type { Logger } from 'pino';
-import type { ContentStore, ObjectBuilders } from '../cas/index.ts';
+import type { ContentStore, ObjectBuilders, VerifiedChunk } from '../cas/index.ts';
 import type { SegmentHandle, TorrentEngine } from '../engine/torrentEngine.ts';
 import type { ProgressReporter } from './progressReporter.ts';
 import type { ManifestView, WorkerApi } from './workerApi.ts';
@@ -49,7 +49,7 @@ export async function fetchArtifact(transferId: string, deps: FetchDeps): Promis
     if (isEndedStatus(view.status)) throw new TransferEndedError(`transfer ${transferId} is ${view.status}`);
     const manifest = view.manifest;
     // A paused transfer joins no new segment; the swarms already joined keep their pieces.
-    if (manifest !== null) deps.objects?.plan(manifest.pieceLength, manifest.files);
+    if (manifest !== null) await deps.objects?.plan(manifest.pieceLength, manifest.files);
     if (manifest !== null && view.status !== 'paused') {
       for (const segment of manifest.segments) {
         if (segment === null || joined.has(segment.index)) continue;
@@ -88,6 +88,7 @@ async function joinSegment(
     torrentFile,
     pieceSha256: segment.pieceSha256,
     transferId,
+    ...(deps.objects === undefined ? {} : { storePiece: (index: number, chunk: VerifiedChunk) => deps.objects!.storePiece(segment.firstPiece + index, chunk) }),
     onPieceStored: (index) => {
       deps.objects?.pieceStored(segment.firstPiece + index, segment.pieceSha256[index]!);
       deps.reporter.add('peer', segment.firstPiece + index);

@@ -67,8 +67,10 @@ async function runLeasedJob(job: AssignedJob, deps: JobRunnerDeps, drain: AbortS
   );
   const joined = new Set<string>();
   const meter = throughputMeter(deps.metrics, job.transferId);
-  const objects = createObjectBuilders(deps.cas);
+  // Under partial/job-<transfer>/: the artifact's files, which hold the pieces downloaded into them.
+  const objects = createObjectBuilders(deps.cas, { partialKey: `job-${job.transferId}` });
   let completed = false;
+  let drained = false;
   try {
     await deps.cas.raiseFence(lease.resource, lease.fencingToken);
     await api.grantLease(key, deps.workerId, lease.fencingToken);
@@ -88,13 +90,15 @@ async function runLeasedJob(job: AssignedJob, deps: JobRunnerDeps, drain: AbortS
     await seedUntilTransferEnds(job.transferId, deps, stop.signal);
   } catch (error) {
     const why = classifyJobStop(error, drain.aborted);
+    drained = why === 'drained' && !completed;
     if (why === 'drained' && !completed && lease.isHeld()) await api.abandonJob(key, lease.fencingToken, 'the worker drained').catch(() => undefined);
     if (why === 'failed' && lease.isHeld()) await api.failJob(key, lease.fencingToken, (error as Error).message.slice(0, 1000)).catch(() => undefined);
     if (why !== 'ended' && why !== 'drained') throw error;
   } finally {
     drain.removeEventListener('abort', onDrain);
     meter.stop();
-    await objects.discardAll();
+    // A drained job is taken up again, here or elsewhere: what it wrote is kept for it to resume.
+    await (drained ? objects.closeAll() : objects.discardAll());
     await lease.release().catch(() => false);
     // The swarms are left when the job ends, however it ends; the chunks stay in the CAS.
     for (const infoHash of joined) await deps.engine.removeSegment(infoHash);

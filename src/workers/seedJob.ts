@@ -58,6 +58,8 @@ async function allPresent(cas: ContentStore, digests: readonly string[]): Promis
 export async function runSeedJob(transferId: string, deps: SeedJobDeps): Promise<void> {
   const { api, cas, origin, logger } = deps;
   const before = (await api.manifest(transferId)).manifest;
+  // What the job's files held before a restart is found again before anything is looked up.
+  if (before != null) await deps.objects?.plan(before.pieceLength, before.files);
   // A seed restarted after it completed the manifest has nothing left to read: it seeds from the
   // CAS through the fetch that follows (and re-reads the origin only for chunks it lost).
   if (before?.complete === true && (await allPresent(cas, before.segments.flatMap((segment) => segment?.pieceSha256 ?? [])))) return;
@@ -65,7 +67,7 @@ export async function runSeedJob(transferId: string, deps: SeedJobDeps): Promise
   const totalBytes = files.reduce((sum, file) => sum + file.length, 0);
   const layout = planPieceLayout(totalBytes);
   await api.publishManifest(transferId, { ...layout, files });
-  deps.objects?.plan(layout.pieceLength, files);
+  await deps.objects?.plan(layout.pieceLength, files);
   const published = (await api.manifest(transferId)).manifest?.segments ?? [];
   const segmentCount = Math.ceil(layout.pieceCount / layout.segmentPieces);
   const segmentOf = (index: number): number => Math.floor(index / layout.segmentPieces);
@@ -148,7 +150,10 @@ export async function runSeedJob(transferId: string, deps: SeedJobDeps): Promise
     sha1[index] = createHash('sha1').update(bytes).digest();
     pieceSha256[index] = chunk.sha256;
     deps.signal.throwIfAborted();
-    await cas.putVerifiedChunk(chunk, { replace: damaged });
+    // Written once, into the artifact's file, where it is held (objectBuilders.ts); a reused
+    // chunk is in the CAS already, and a damaged one is written over in chunks/.
+    if (deps.objects === undefined || damaged) await cas.putVerifiedChunk(chunk, { replace: damaged });
+    else if (reused === undefined) await deps.objects.storePiece(index, chunk);
     deps.objects?.pieceStored(index, chunk.sha256);
     deps.reporter.add(reused === undefined ? 'origin' : 'cas', index);
     unstored[segmentOf(index)]!--;

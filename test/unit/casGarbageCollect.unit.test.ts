@@ -34,7 +34,7 @@ describe('garbageCollect', () => {
 
   it('does nothing at or below the high watermark', async () => {
     const result = await store.garbageCollect({ highWatermarkBytes: 500, lowWatermarkBytes: 100 });
-    assert.deepEqual(result, { usedBytesBefore: 500, usedBytesAfter: 500, removed: [] });
+    assert.deepEqual(result, { usedBytesBefore: 500, usedBytesAfter: 500, removed: [], removedPartials: [] });
   });
 
   it('above the high watermark, removes the least recently used until at the low watermark', async () => {

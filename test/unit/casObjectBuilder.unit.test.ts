@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { FileDigestMismatchError } from '../../src/cas/casErrors.ts';
 import { ContentStore } from '../../src/cas/contentStore.ts';
-import { createObjectBuilders } from '../../src/cas/objectBuilder.ts';
+import { createObjectBuilders } from '../../src/cas/objectBuilders.ts';
 import { waitFor } from '../helpers/waitFor.ts';
 
 const pieceLength = 64 * 1024;

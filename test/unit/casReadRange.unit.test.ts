@@ -33,7 +33,7 @@ describe('artifactBytes', () => {
     const start = 1000;
     const length = stream.length - 2000;
     const read: Buffer[] = [];
-    for await (const bytes of artifactBytes(store.layout, digests, pieceLength, start, length, block)) {
+    for await (const bytes of artifactBytes(store, digests, pieceLength, start, length, block)) {
       assert.equal(bytes.buffer, block.buffer, 'a view of the buffer given, not a new one');
       read.push(Buffer.from(bytes));
     }
@@ -42,7 +42,7 @@ describe('artifactBytes', () => {
   });
 
   it('refuses a buffer of another size before reading anything', async () => {
-    const reading = artifactBytes(store.layout, digests, pieceLength, 0, 10, new Uint8Array(blockBytes - 1));
+    const reading = artifactBytes(store, digests, pieceLength, 0, 10, new Uint8Array(blockBytes - 1));
     await assert.rejects(reading.next(), RangeError);
   });
 });

@@ -37,7 +37,7 @@ export async function openKeptFile(path: string): Promise<TempFile> {
  * (chunks held in a file being published, heldChunks.ts) never meet a moment when neither path
  * exists. Throws EEXIST when `target` exists already, leaving `temp` as it was, but closed.
  */
-export async function publishKeptFile(temp: TempFile, target: string, targetDirectory: string): Promise<void> {
+export async function linkKeptFile(temp: TempFile, target: string, targetDirectory: string): Promise<void> {
   try {
     await temp.handle.chmod(publishedMode);
     await temp.handle.sync();

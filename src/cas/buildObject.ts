@@ -1,6 +1,6 @@
 import { unlink } from 'node:fs/promises';
 import { dirname } from 'node:path';
-import { discardTempFile, publishKeptFile, publishTempFile, type TempFile } from './atomicWrite.ts';
+import { discardTempFile, linkKeptFile, publishTempFile, type TempFile } from './atomicWrite.ts';
 import { FileDigestMismatchError } from './casErrors.ts';
 import { objectPath } from './casLayout.ts';
 import type { ContentStore } from './contentStore.ts';
@@ -23,32 +23,37 @@ export async function buildObject(store: ContentStore, shape: ArtifactShape, fil
     await touch(target);
     return false;
   }
-  const built = (await prepared?.finish(shape.pieceSha256)) ?? (await new ObjectBuilder(store, shape.pieceLength, file).build(shape.pieceSha256));
+  const ready = await prepared?.finish(shape.pieceSha256);
+  const built = ready ?? (await new ObjectBuilder(store, shape.pieceLength, file).build(shape.pieceSha256));
   if (built.sha256 !== file.sha256) {
     store.countVerifyFailure('object');
-    await discardTempFile(built.temp);
     store.releaseHeld(built.temp.path);
+    await discardTempFile(built.temp);
     throw new FileDigestMismatchError(file.path, file.sha256, built.sha256);
   }
-  const held = store.heldBy(built.temp.path);
-  if (held.length === 0) {
-    await publishTempFile(built.temp, target, dirname(target));
-    return true;
+  try {
+    if (ready !== undefined && prepared?.path !== undefined) await publishKeptFile(store, built.temp, file.sha256);
+    else await publishTempFile(built.temp, target, dirname(target));
+  } catch (error) {
+    if (ready !== undefined) await prepared?.abandon();
+    throw error;
   }
-  await publishHoldingChunks(store, built.temp, file.sha256);
+  // Built from the chunks after the job's builder failed: what its file holds is in the object too.
+  if (ready === undefined && prepared?.path !== undefined) await adoptHeldChunks(store, prepared.path, file.sha256);
   return true;
 }
 
 /**
- * A file that holds chunks becomes the object with its chunk map written first, so the chunks
+ * A job's kept file becomes the object with its chunk map written first, so the chunks it holds
  * are found in it after a restart, and linked before its old name goes, so a peer reading one of
  * them meanwhile finds them under one name or the other.
  */
-async function publishHoldingChunks(store: ContentStore, temp: TempFile, sha256: string): Promise<void> {
+async function publishKeptFile(store: ContentStore, temp: TempFile, sha256: string): Promise<void> {
   const target = objectPath(store.layout, sha256);
-  await writeChunkMap(store.layout, sha256, store.heldBy(temp.path));
+  const held = store.heldBy(temp.path);
+  if (held.length > 0) await writeChunkMap(store.layout, sha256, held);
   try {
-    await publishKeptFile(temp, target, dirname(target));
+    await linkKeptFile(temp, target, dirname(target));
   } catch (error) {
     // Published by another job since the check: the same bytes, so its chunks are there too.
     if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;

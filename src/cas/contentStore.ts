@@ -121,6 +121,8 @@ export class ContentStore {
   async putVerifiedChunk(chunk: VerifiedChunk, options: { replace?: boolean } = {}): Promise<PutChunkOutcome> {
     if (!(chunk instanceof VerifiedChunk)) throw new TypeError('putVerifiedChunk takes a VerifiedChunk');
     const { sha256, bytes } = chunk;
+    // Bytes held in a file that were found damaged are not read from there again.
+    if (options.replace === true) this.#held.forget(sha256);
     const pending = this.#inFlight.get(sha256);
     if (pending !== undefined) {
       await pending;
@@ -190,8 +192,10 @@ export class ContentStore {
    */
   async openChunk(sha256: string): Promise<OpenedChunk> {
     assertSha256Hex(sha256);
-    const held = this.#held.locate(sha256);
-    if (held !== undefined) {
+    // A file that holds it may be published or discarded meanwhile: its chunks are then found
+    // under the new name, or no longer held, by the time its old name is gone.
+    for (let held = this.#held.locate(sha256), tried = new Set<string>(); held !== undefined && !tried.has(held.path); held = this.#held.locate(sha256)) {
+      tried.add(held.path);
       const handle = await open(held.path, 'r').catch((error: NodeJS.ErrnoException) => {
         if (error.code === 'ENOENT') return undefined;
         throw error;
@@ -220,6 +224,11 @@ export class ContentStore {
     return this.#held.heldBy(path);
   }
 
+  /** `path` no longer holds this chunk. */
+  releaseHeldChunk(path: string, sha256: string): void {
+    this.#held.releaseChunk(path, sha256);
+  }
+
   /** `path` goes: its chunks are no longer found there. */
   releaseHeld(path: string): void {
     this.#held.release(path);
@@ -237,6 +246,10 @@ export class ContentStore {
 
   letGoOfPartial(key: string): void {
     this.#partialsInUse.delete(key);
+  }
+
+  partialsInUse(): ReadonlySet<string> {
+    return this.#partialsInUse;
   }
 
   /** Counts a chunk stored inside a file as stored, as putVerifiedChunk counts one of its own. */

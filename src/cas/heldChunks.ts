@@ -65,6 +65,24 @@ export class HeldChunks {
     }
   }
 
+  /** `path` no longer holds this digest (its bytes there are about to be written over). */
+  releaseChunk(path: string, sha256: string): void {
+    const chunks = this.#byPath.get(path);
+    if (chunks?.delete(sha256) !== true) return;
+    if (this.#byDigest.get(sha256)?.path !== path) return;
+    this.#byDigest.delete(sha256);
+    for (const [other, held] of this.#byPath) {
+      const chunk = held.get(sha256);
+      if (chunk !== undefined) return void this.#byDigest.set(sha256, { ...chunk, path: other });
+    }
+  }
+
+  /** The digest is found nowhere it was held (its bytes there were found damaged). */
+  forget(sha256: string): void {
+    this.#byDigest.delete(sha256);
+    for (const chunks of this.#byPath.values()) chunks.delete(sha256);
+  }
+
   /** The chunks of `from` are in `to` now, at the same offsets (the file was published there). */
   move(from: string, to: string): void {
     const chunks = this.heldBy(from);

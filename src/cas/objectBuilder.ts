@@ -51,8 +51,9 @@ export class ObjectBuilder {
   readonly #store: ContentStore;
   readonly #pieceLength: number;
   readonly #path: string | undefined;
-  /** Pieces whose part of this file is written. */
-  readonly #present = new Set<number>();
+  readonly #onWholePieceCopied: ((index: number, sha256: string, length: number) => void) | undefined;
+  /** Pieces whose part of this file is written, with the digest they were written under. */
+  readonly #present = new Map<number, string>();
   /** Pieces being written or copied in now. */
   readonly #pending = new Set<number>();
   readonly #writes = new Set<Promise<void>>();
@@ -67,11 +68,17 @@ export class ObjectBuilder {
   /** The file went to the caller of finish, to publish or discard. */
   #handedOver = false;
 
-  constructor(store: ContentStore, pieceLength: number, file: FileRange, options: { path?: string | undefined } = {}) {
+  constructor(
+    store: ContentStore,
+    pieceLength: number,
+    file: FileRange,
+    options: { path?: string | undefined; onWholePieceCopied?: (index: number, sha256: string, length: number) => void } = {},
+  ) {
     this.#store = store;
     this.#pieceLength = pieceLength;
     this.file = file;
     this.#path = options.path;
+    this.#onWholePieceCopied = options.onWholePieceCopied;
   }
 
   /** The kept file's path (under partial/), or undefined for a temp file. */
@@ -92,23 +99,25 @@ export class ObjectBuilder {
     return part !== undefined && part.pieceOffset === 0 && part.to - part.from === bytes;
   }
 
-  /** Whether this file's part of piece `index` is written. */
-  has(index: number): boolean {
-    return this.#present.has(index);
+  /** Whether this file's part of piece `index` is written with the bytes of `sha256`. */
+  has(index: number, sha256: string): boolean {
+    return this.#present.get(index) === sha256;
   }
 
   /**
-   * Writes this file's part of piece `index` from the piece's verified bytes, or waits for the
-   * copy under way from the CAS; throws if it cannot write.
+   * Writes this file's part of piece `index` from the piece's verified bytes (of `sha256`), or
+   * waits for the copy under way from the CAS; throws if it cannot write. Bytes written before
+   * under another digest (a resumed file whose origin changed since) are written over.
    */
-  async writePiece(index: number, bytes: Uint8Array): Promise<void> {
+  async writePiece(index: number, sha256: string, bytes: Uint8Array): Promise<void> {
     const part = this.overlap(index);
-    if (part === undefined || this.#present.has(index)) return;
+    if (part === undefined || this.#present.get(index) === sha256) return;
     if (this.#pending.has(index)) return this.#allIn([]);
+    if (this.#present.has(index)) this.#rewind(index, part);
     if (this.#closed) throw new Error(`the object for ${this.file.path} is no longer being built`);
     if (this.#failure !== undefined) throw this.#failure;
     this.#pending.add(index);
-    const writing = this.#write(index, part, bytes.subarray(part.pieceOffset, part.pieceOffset + part.to - part.from));
+    const writing = this.#write(index, sha256, part, bytes.subarray(part.pieceOffset, part.pieceOffset + part.to - part.from));
     this.#writes.add(writing);
     try {
       await writing;
@@ -118,7 +127,14 @@ export class ObjectBuilder {
     }
   }
 
-  async #write(index: number, part: PieceOverlap, bytes: Uint8Array): Promise<void> {
+  /** Piece `index` is to be written again: if it was hashed already, the file's hash can no longer be trusted. */
+  #rewind(index: number, part: PieceOverlap): void {
+    if (this.#path !== undefined) this.#store.releaseHeldChunk(this.#path, this.#present.get(index)!);
+    this.#present.delete(index);
+    if (part.from < this.#hashed) this.#failure ??= new Error(`piece ${index} of ${this.file.path} changed after it was hashed`);
+  }
+
+  async #write(index: number, sha256: string, part: PieceOverlap, bytes: Uint8Array): Promise<void> {
     try {
       const { handle } = await this.#open();
       await writeAll(handle, bytes, part.from);
@@ -126,7 +142,7 @@ export class ObjectBuilder {
       this.#failure ??= error;
       throw error;
     }
-    this.#present.add(index);
+    this.#present.set(index, sha256);
     // In order: hashed from these bytes, not read back from the file later.
     if (!this.#advancing && part.from === this.#hashed) {
       this.#hash.update(bytes);
@@ -155,7 +171,7 @@ export class ObjectBuilder {
       if (part === undefined || !this.holdsWhole(index, length) || this.#present.has(index)) continue;
       const bytes = await readExactly(handle, part.from, length, `the kept file of ${this.file.path}`).catch(() => undefined);
       if (bytes === undefined || sha256Hex(bytes) !== sha256) continue;
-      this.#present.add(index);
+      this.#present.set(index, sha256);
       held.push({ sha256, offset: part.from, length });
     }
     this.#work = this.#work.then(() => this.#advance());
@@ -207,21 +223,30 @@ export class ObjectBuilder {
   async discard(): Promise<void> {
     await this.#stop();
     if (this.#handedOver) return;
-    const temp = this.#temp;
-    this.#temp = undefined;
-    if (temp !== undefined) await discardTempFile(await temp).catch(() => undefined);
-    else if (this.#path !== undefined) await unlink(this.#path).catch(() => undefined);
+    // Released before the file goes, so that no reader is sent to a name that no longer exists.
     if (this.#path !== undefined) this.#store.releaseHeld(this.#path);
+    const temp = await this.#temp?.catch(() => undefined);
+    this.#temp = undefined;
+    if (temp !== undefined) await discardTempFile(temp);
+    else if (this.#path !== undefined) await unlink(this.#path).catch(() => undefined);
+  }
+
+  /** The file could not be published after it was handed over: closed, its chunks no longer held, and removed. */
+  async abandon(): Promise<void> {
+    const temp = await this.#temp?.catch(() => undefined);
+    this.#temp = undefined;
+    if (this.#path !== undefined) this.#store.releaseHeld(this.#path);
+    if (temp !== undefined) await discardTempFile(temp);
   }
 
   /** Stops, and keeps the file for the job to resume after a restart (a worker that drains). */
   async close(): Promise<void> {
     await this.#stop();
     if (this.#handedOver) return;
-    const temp = this.#temp;
-    this.#temp = undefined;
-    if (temp !== undefined) await (await temp.catch(() => undefined))?.handle.close().catch(() => undefined);
     if (this.#path !== undefined) this.#store.releaseHeld(this.#path);
+    const temp = await this.#temp?.catch(() => undefined);
+    this.#temp = undefined;
+    await temp?.handle.close().catch(() => undefined);
   }
 
   async #stop(): Promise<void> {
@@ -263,7 +288,8 @@ export class ObjectBuilder {
         readBlocks.give(into);
         await chunk.handle.close();
       }
-      this.#present.add(index);
+      this.#present.set(index, sha256);
+      if (this.#path !== undefined && part.pieceOffset === 0 && chunk.size === part.to - part.from) this.#onWholePieceCopied?.(index, sha256, chunk.size);
     } catch (error) {
       this.#failure ??= error;
     } finally {

@@ -1,8 +1,8 @@
-import { mkdir, open, readFile, rm, writeFile, type FileHandle } from 'node:fs/promises';
+import { mkdir, open, readFile, rm, stat, unlink, writeFile, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { ContentStore, PutChunkOutcome } from './contentStore.ts';
 import { ObjectBuilder } from './objectBuilder.ts';
-import type { VerifiedChunk } from './verifiedChunk.ts';
+import { VerifiedChunk } from './verifiedChunk.ts';
 
 export interface ObjectBuildersOptions {
   /**
@@ -40,6 +40,7 @@ export function createObjectBuilders(store: ContentStore, options: ObjectBuilder
   let builders: ObjectBuilder[] | undefined;
   let planning: Promise<void> | undefined;
   let journal: Promise<FileHandle> | undefined;
+  let journalClosed = false;
   let totalBytes = 0;
 
   async function plan(pieceLength: number, files: readonly { path: string; length: number }[]): Promise<void> {
@@ -47,11 +48,17 @@ export function createObjectBuilders(store: ContentStore, options: ObjectBuilder
     const resumed = directory === undefined ? [] : await keptPieces(directory, { pieceLength, files: files.map(({ path, length }) => ({ path, length })) });
     let start = 0;
     builders = files.map((file, index) => {
-      const builder = new ObjectBuilder(store, pieceLength, { path: file.path, start, length: file.length }, { path: directory === undefined ? undefined : join(directory, String(index)) });
+      const builder: ObjectBuilder = new ObjectBuilder(store, pieceLength, { path: file.path, start, length: file.length }, {
+        path: directory === undefined ? undefined : join(directory, String(index)),
+        // Copied in from another file that holds it: held here too, so it outlives that file.
+        onWholePieceCopied: (piece, sha256, length) => held(builder, piece, sha256, length),
+      });
       start += file.length;
       return builder;
     });
     totalBytes = start;
+    // Linked into objects/ before a crash kept it from being unlinked: published, so not written to again.
+    for (const builder of builders) if (builder.path !== undefined && ((await stat(builder.path).catch(() => undefined))?.nlink ?? 1) > 1) await unlink(builder.path);
     const lengthOf = (index: number): number => Math.min(pieceLength, totalBytes - index * pieceLength);
     for (const builder of builders) {
       if (builder.path === undefined) continue;
@@ -60,8 +67,14 @@ export function createObjectBuilders(store: ContentStore, options: ObjectBuilder
     }
   }
 
+  /** Piece `index` is whole in `builder`'s file: found there from now on, and listed for a restart. */
+  function held(builder: ObjectBuilder, index: number, sha256: string, length: number): void {
+    store.holdChunks(builder.path!, [{ sha256, offset: builder.overlap(index)!.from, length }]);
+    void appendToJournal(`${index} ${sha256}\n`);
+  }
+
   function appendToJournal(line: string): Promise<void> {
-    if (directory === undefined) return Promise.resolve();
+    if (directory === undefined || journalClosed) return Promise.resolve();
     journal ??= open(join(directory, 'pieces'), 'a');
     // Lost lines cost a download after a restart, never a wrong byte: the download goes on.
     return journal.then((handle) => handle.write(line)).then(
@@ -71,6 +84,7 @@ export function createObjectBuilders(store: ContentStore, options: ObjectBuilder
   }
 
   async function closeJournal(): Promise<void> {
+    journalClosed = true;
     const handle = journal;
     journal = undefined;
     await (await handle?.catch(() => undefined))?.close().catch(() => undefined);
@@ -91,18 +105,16 @@ export function createObjectBuilders(store: ContentStore, options: ObjectBuilder
       const length = chunk.bytes.byteLength;
       const touched = (builders ?? []).filter((builder) => builder.overlap(index) !== undefined);
       const holder = touched.length === 1 && touched[0]!.path !== undefined && touched[0]!.holdsWhole(index, length) ? touched[0]! : undefined;
-      if (holder === undefined) {
+      // A file that could not be written (its builder failed) is built by materialize from the
+      // chunks instead, so the piece goes to chunks/: the download goes on.
+      const written = holder === undefined ? false : await holder.writePiece(index, chunk.sha256, chunk.bytes).then(() => holder.has(index, chunk.sha256), () => false);
+      if (!written) {
         const outcome = await store.putVerifiedChunk(chunk);
-        // A file that could not be written is built by materialize from the chunks instead.
-        for (const builder of touched) await builder.writePiece(index, chunk.bytes).catch(() => undefined);
+        for (const builder of touched) if (builder !== holder) await builder.writePiece(index, chunk.sha256, chunk.bytes).catch(() => undefined);
         return outcome;
       }
-      await holder.writePiece(index, chunk.bytes);
-      // A copy from the CAS was under way and failed: the piece goes to chunks/ instead.
-      if (!holder.has(index)) return store.putVerifiedChunk(chunk);
-      store.holdChunks(holder.path!, [{ sha256: chunk.sha256, offset: holder.overlap(index)!.from, length }]);
+      held(holder!, index, chunk.sha256, length);
       store.countStored(length);
-      await appendToJournal(`${index} ${chunk.sha256}\n`);
       return 'stored';
     },
     /** Piece `index` of the artifact is in the CAS under `sha256` (it was there before, or was put there). */
@@ -128,6 +140,8 @@ export function createObjectBuilders(store: ContentStore, options: ObjectBuilder
     /** The job ended: its files go, but for those materialize published. */
     async discardAll(): Promise<void> {
       await planning?.catch(() => undefined);
+      // Another job here may have found a chunk in these files and be about to copy it.
+      if (partialKey !== undefined && store.partialsInUse().size > 1) await keepHeldAsChunks(store, builders ?? []);
       for (const builder of builders ?? []) await builder.discard();
       await closeJournal();
       if (directory !== undefined) await rm(directory, { recursive: true, force: true });
@@ -144,6 +158,17 @@ export function createObjectBuilders(store: ContentStore, options: ObjectBuilder
 }
 
 export type ObjectBuilders = ReturnType<typeof createObjectBuilders>;
+
+/** What the builders' files hold, each chunk read back, checked and put in chunks/ of its own. */
+async function keepHeldAsChunks(store: ContentStore, builders: readonly ObjectBuilder[]): Promise<void> {
+  for (const builder of builders) {
+    for (const chunk of builder.path === undefined ? [] : store.heldBy(builder.path)) {
+      const bytes = await store.readChunk(chunk.sha256).catch(() => undefined);
+      const checked = bytes === undefined ? undefined : VerifiedChunk.check(chunk.sha256, bytes);
+      if (checked !== undefined && 'chunk' in checked) await store.putVerifiedChunk(checked.chunk).catch(() => undefined);
+    }
+  }
+}
 
 /**
  * The pieces a job's files held before a restart, from the journal, if the files were planned

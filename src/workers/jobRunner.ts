@@ -70,7 +70,7 @@ async function runLeasedJob(job: AssignedJob, deps: JobRunnerDeps, drain: AbortS
   // Under partial/job-<transfer>/: the artifact's files, which hold the pieces downloaded into them.
   const objects = createObjectBuilders(deps.cas, { partialKey: `job-${job.transferId}` });
   let completed = false;
-  let drained = false;
+  let keepFiles = false;
   try {
     await deps.cas.raiseFence(lease.resource, lease.fencingToken);
     await api.grantLease(key, deps.workerId, lease.fencingToken);
@@ -90,18 +90,20 @@ async function runLeasedJob(job: AssignedJob, deps: JobRunnerDeps, drain: AbortS
     await seedUntilTransferEnds(job.transferId, deps, stop.signal);
   } catch (error) {
     const why = classifyJobStop(error, drain.aborted);
-    drained = why === 'drained' && !completed;
+    // Drained, fenced, the api out of reach, or failed: the job may be taken up again here, and
+    // resumes from what its files hold (garbage collection takes them if it never is).
+    keepFiles = !completed && why !== 'ended';
     if (why === 'drained' && !completed && lease.isHeld()) await api.abandonJob(key, lease.fencingToken, 'the worker drained').catch(() => undefined);
     if (why === 'failed' && lease.isHeld()) await api.failJob(key, lease.fencingToken, (error as Error).message.slice(0, 1000)).catch(() => undefined);
     if (why !== 'ended' && why !== 'drained') throw error;
   } finally {
     drain.removeEventListener('abort', onDrain);
     meter.stop();
-    // A drained job is taken up again, here or elsewhere: what it wrote is kept for it to resume.
-    await (drained ? objects.closeAll() : objects.discardAll());
-    await lease.release().catch(() => false);
-    // The swarms are left when the job ends, however it ends; the chunks stay in the CAS.
+    // The swarms are left when the job ends, however it ends, before its files close: nothing is
+    // stored into them or read from them after.
     for (const infoHash of joined) await deps.engine.removeSegment(infoHash);
+    await (keepFiles ? objects.closeAll() : objects.discardAll());
+    await lease.release().catch(() => false);
   }
 }
 

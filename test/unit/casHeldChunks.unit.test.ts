@@ -1,8 +1,7 @@
 import { afterEach, beforeEach, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
-import { open, readdir, readFile, rm, stat } from 'node:fs/promises';
-import { mkdtemp } from 'node:fs/promises';
+import { link, mkdtemp, open, readdir, readFile, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -171,13 +170,21 @@ describe('chunks held in the artifact\'s files: one write per byte', () => {
   it('a segment\'s store hands checked pieces to storePiece, and refuses bytes that do not match before it', async () => {
     const objects = createObjectBuilders(store, { partialKey: 'job-9' });
     await objects.plan(pieceLength, files);
-    const segment = new CasChunkStore(pieceLength, { cas: store, pieceSha256, storePiece: (index, checked) => objects.storePiece(index, checked) });
+    const handed: number[] = [];
+    const segment = new CasChunkStore(pieceLength, {
+      cas: store,
+      pieceSha256,
+      storePiece: (index, checked) => {
+        handed.push(index);
+        return objects.storePiece(index, checked);
+      },
+    });
     const put = promisify((index: number, buf: Buffer, cb: (error: Error | null) => void) => segment.put(index, buf, cb));
     await put(0, Buffer.from(pieces[0]!));
     assert.equal(await store.hasChunk(pieceSha256[0]!), true);
     assert.deepEqual(await chunkFiles(), [], 'held in a.bin, not written to chunks/');
     await assert.rejects(put(1, Buffer.from(pieces[2]!)), ChunkDigestMismatchError);
-    assert.equal(await store.hasChunk(pieceSha256[1]!), false);
+    assert.deepEqual(handed, [0], 'the wrong bytes never reached storePiece');
     await objects.discardAll();
   });
 });
@@ -203,5 +210,111 @@ describe('garbage collection of partial/', () => {
     } finally {
       await rm(base, { recursive: true, force: true });
     }
+  });
+});
+
+describe('chunks held in files: faults', () => {
+  let base: string;
+  let store: ContentStore;
+  beforeEach(async () => {
+    base = await mkdtemp(join(tmpdir(), 'cas-held-faults-'));
+    store = await ContentStore.open(join(base, 'cas'));
+  });
+  afterEach(async () => {
+    await rm(base, { recursive: true, force: true });
+  });
+  const materialize = (objects: ReturnType<typeof createObjectBuilders>, out: string) =>
+    store.materialize({ files, pieceLength, pieceSha256, destination: join(base, out), layout: 'directory', builders: objects.forFiles() });
+
+  it('a builder that failed stores later pieces in chunks/, and materialize builds the files from them', async () => {
+    const objects = createObjectBuilders(store, { partialKey: 'job-f1' });
+    await objects.plan(pieceLength, files);
+    objects.pieceStored(0, pieceSha256[0]!); // not in this CAS: a.bin's copy fails
+    await objects.sha256s(pieceSha256);
+    for (const index of [1, 2, 4, 5, 6, 3, 0]) assert.equal(await objects.storePiece(index, chunk(index)), 'stored');
+    assert.equal(await store.hasChunk(pieceSha256[1]!), true);
+    await materialize(objects, 'out');
+    assert.ok((await readFile(join(base, 'out/model/a.bin'))).equals(a));
+    assert.ok((await readFile(join(base, 'out/model/b.bin'))).equals(b));
+    await objects.discardAll();
+    for (const [index, digest] of pieceSha256.entries()) assert.ok((await store.readChunk(digest)).equals(pieces[index]!), `piece ${index} is still found`);
+  });
+
+  it('a held chunk found damaged and stored again is read from its new place, not the damaged one', async () => {
+    const objects = createObjectBuilders(store, { partialKey: 'job-f2' });
+    await objects.plan(pieceLength, files);
+    await objects.storePiece(0, chunk(0));
+    const kept = await open(join(store.layout.partial, 'job-f2', '0'), 'r+');
+    await kept.write(Buffer.from('damaged'), 0, 7, 10);
+    await kept.close();
+    assert.notEqual(sha256(await store.readChunk(pieceSha256[0]!)), pieceSha256[0], 'the damage is read back first');
+    await store.putVerifiedChunk(chunk(0), { replace: true });
+    assert.ok((await store.readChunk(pieceSha256[0]!)).equals(pieces[0]!));
+    await objects.discardAll();
+  });
+
+  it('a kept piece written again with other bytes (the origin changed) is found under its new digest only', async () => {
+    const first = createObjectBuilders(store, { partialKey: 'job-f3' });
+    await first.plan(pieceLength, files);
+    await first.storePiece(0, chunk(0));
+    await first.closeAll();
+    const again = createObjectBuilders(store, { partialKey: 'job-f3' });
+    await again.plan(pieceLength, files);
+    const other = VerifiedChunk.of(randomBytes(pieceLength));
+    await again.storePiece(0, other);
+    assert.equal(await store.hasChunk(pieceSha256[0]!), false, 'the old digest is no longer found where its bytes were written over');
+    assert.ok((await store.readChunk(other.sha256)).equals(other.bytes));
+    await again.discardAll();
+  });
+
+  it('after a crash between linking the object and unlinking the kept file, the job leaves the object as it is', async () => {
+    const first = createObjectBuilders(store, { partialKey: 'job-f4' });
+    await first.plan(pieceLength, files);
+    for (const index of pieces.keys()) await first.storePiece(index, chunk(index));
+    await materialize(first, 'out-1');
+    // As if killed after the link: the kept name is a second link to the object.
+    await link(store.objectPath(files[0]!.sha256), join(store.layout.partial, 'job-f4', '0'));
+    const restarted = await ContentStore.open(store.root);
+    const again = createObjectBuilders(restarted, { partialKey: 'job-f4' });
+    await again.plan(pieceLength, files);
+    assert.equal((await stat(restarted.objectPath(files[0]!.sha256))).nlink, 1, 'the kept name is gone');
+    const result = await restarted.materialize({ files, pieceLength, pieceSha256, destination: join(base, 'out-2'), layout: 'directory', builders: again.forFiles() });
+    assert.deepEqual(result.map((file) => file.built), [false, false]);
+    assert.ok((await readFile(restarted.objectPath(files[0]!.sha256))).equals(a), 'the object is unchanged');
+    await again.discardAll();
+  });
+
+  it('a job that ends while another runs here leaves its chunks in chunks/, for the other may be about to copy them', async () => {
+    const ending = createObjectBuilders(store, { partialKey: 'job-f5' });
+    await ending.plan(pieceLength, files);
+    await ending.storePiece(0, chunk(0));
+    const running = createObjectBuilders(store, { partialKey: 'job-f6' });
+    await running.plan(pieceLength, [{ path: 'other.bin', length: pieceLength }]);
+    await ending.discardAll();
+    assert.ok((await store.readChunk(pieceSha256[0]!)).equals(pieces[0]!));
+    await running.discardAll();
+  });
+
+  it('a piece copied in from another job\'s file is held in this one\'s too', async () => {
+    const one = createObjectBuilders(store, { partialKey: 'job-f7' });
+    await one.plan(pieceLength, files);
+    await one.storePiece(0, chunk(0));
+    const two = createObjectBuilders(store, { partialKey: 'job-f8' });
+    await two.plan(pieceLength, files);
+    two.pieceStored(0, pieceSha256[0]!);
+    await two.sha256s([pieceSha256[0]!]);
+    await one.closeAll();
+    assert.ok((await store.readChunk(pieceSha256[0]!)).equals(pieces[0]!), 'found in the second job\'s file');
+    await two.discardAll();
+  });
+
+  it('an object whose file held no whole piece is published read-only too', async () => {
+    const small = [{ path: 'small.bin', length: 1000, sha256: sha256(stream.subarray(0, 1000)) }, { path: 'rest.bin', length: stream.length - 1000, sha256: sha256(stream.subarray(1000)) }];
+    const objects = createObjectBuilders(store, { partialKey: 'job-f9' });
+    await objects.plan(pieceLength, small);
+    for (const index of pieces.keys()) await objects.storePiece(index, chunk(index));
+    await store.materialize({ files: small, pieceLength, pieceSha256, destination: join(base, 'out'), layout: 'directory', builders: objects.forFiles() });
+    assert.equal((await stat(store.objectPath(small[0]!.sha256))).mode & 0o777, 0o444);
+    await objects.discardAll();
   });
 });

@@ -44,7 +44,7 @@ export class HeldChunks {
   hold(path: string, chunk: HeldChunk): void {
     this.#byDigest.set(chunk.sha256, { ...chunk, path });
     let chunks = this.#byPath.get(path);
-    if (chunks === undefined) this.#byPath.set(path, (chunks = new Map()));
+    if (chunks === undefined) this.#byPath.set(path, (chunks = new Map<string, HeldChunk>()));
     chunks.set(chunk.sha256, chunk);
   }
 

@@ -63,7 +63,7 @@ export class ObjectBuilder {
   #advancing = false;
   #temp: Promise<TempFile> | undefined;
   #work: Promise<void> = Promise.resolve();
-  #failure: unknown;
+  #failure: Error | undefined;
   #closed = false;
   /** The file went to the caller of finish, to publish or discard. */
   #handedOver = false;
@@ -139,7 +139,7 @@ export class ObjectBuilder {
       const { handle } = await this.#open();
       await writeAll(handle, bytes, part.from);
     } catch (error) {
-      this.#failure ??= error;
+      this.#failure ??= asError(error);
       throw error;
     }
     this.#present.set(index, sha256);
@@ -291,7 +291,7 @@ export class ObjectBuilder {
       this.#present.set(index, sha256);
       if (this.#path !== undefined && part.pieceOffset === 0 && chunk.size === part.to - part.from) this.#onWholePieceCopied?.(index, sha256, chunk.size);
     } catch (error) {
-      this.#failure ??= error;
+      this.#failure ??= asError(error);
     } finally {
       this.#pending.delete(index);
     }
@@ -315,13 +315,15 @@ export class ObjectBuilder {
         this.#hashed += size;
       }
     } catch (error) {
-      this.#failure ??= error;
+      this.#failure ??= asError(error);
     } finally {
       readBlocks.give(into);
       this.#advancing = false;
     }
   }
 }
+
+const asError = (error: unknown): Error => (error instanceof Error ? error : new Error(String(error)));
 
 async function writeAll(handle: TempFile['handle'], bytes: Uint8Array, position: number): Promise<void> {
   for (let at = 0; at < bytes.length; ) {

@@ -37,7 +37,7 @@ describe('objects written as the pieces arrive', () => {
 
   it('writes each file as its pieces come, in any order, and materialize publishes what they wrote', async () => {
     const objects = createObjectBuilders(store);
-    objects.plan(pieceLength, files);
+    await objects.plan(pieceLength, files);
     for (const index of [3, 0, 4, 2, 1]) {
       await store.putChunk(pieceSha256[index]!, pieces[index]!);
       objects.pieceStored(index, pieceSha256[index]!);
@@ -58,7 +58,7 @@ describe('objects written as the pieces arrive', () => {
     for (const [index, piece] of pieces.entries()) await other.putChunk(pieceSha256[index]!, piece);
     const objects = createObjectBuilders(other);
     assert.equal(await objects.sha256s(pieceSha256), undefined, 'no files planned yet');
-    objects.plan(pieceLength, files);
+    await objects.plan(pieceLength, files);
     objects.pieceStored(4, pieceSha256[4]!);
     assert.deepEqual(await objects.sha256s(pieceSha256), files.map((file) => file.sha256));
     const result = await other.materialize({ files, pieceLength, pieceSha256, destination: join(base, 'out-5'), layout: 'directory', builders: objects.forFiles() });
@@ -68,7 +68,7 @@ describe('objects written as the pieces arrive', () => {
 
   it('takes pieces it was never told of from the complete manifest, and leaves an object already there as it is', async () => {
     const objects = createObjectBuilders(store);
-    objects.plan(pieceLength, files);
+    await objects.plan(pieceLength, files);
     objects.pieceStored(0, pieceSha256[0]!);
     const result = await store.materialize({ files, pieceLength, pieceSha256, destination: join(base, 'out-2'), layout: 'directory', builders: objects.forFiles() });
     assert.deepEqual(result.map((file) => file.built), [false, false], 'the objects of the first test are reused');
@@ -79,7 +79,7 @@ describe('objects written as the pieces arrive', () => {
     const other = await ContentStore.open(join(base, 'cas-2'));
     for (const [index, piece] of pieces.entries()) await other.putChunk(pieceSha256[index]!, piece);
     const objects = createObjectBuilders(other);
-    objects.plan(pieceLength, files);
+    await objects.plan(pieceLength, files);
     pieces.forEach((_, index) => objects.pieceStored(index, pieceSha256[index]!));
     const wrong = [{ ...files[0]!, sha256: sha256(Buffer.from('another file')) }, files[1]!];
     await assert.rejects(other.materialize({ files: wrong, pieceLength, pieceSha256, destination: join(base, 'out-3'), layout: 'directory', builders: objects.forFiles() }), FileDigestMismatchError);
@@ -92,7 +92,7 @@ describe('objects written as the pieces arrive', () => {
   it('leaves materialize to build the file when a piece could not be read, and a discarded builder leaves no temp file', async () => {
     const other = await ContentStore.open(join(base, 'cas-3'));
     const objects = createObjectBuilders(other);
-    objects.plan(pieceLength, files);
+    await objects.plan(pieceLength, files);
     objects.pieceStored(0, pieceSha256[0]!); // announced before it is in this CAS: the read fails
     for (const [index, piece] of pieces.entries()) await other.putChunk(pieceSha256[index]!, piece);
     const result = await other.materialize({ files, pieceLength, pieceSha256, destination: join(base, 'out-4'), layout: 'directory', builders: objects.forFiles() });
@@ -101,7 +101,7 @@ describe('objects written as the pieces arrive', () => {
     assert.deepEqual(await readdir(other.layout.tmp), []);
 
     const abandoned = createObjectBuilders(other);
-    abandoned.plan(pieceLength, [{ path: 'c.bin', length: stream.length }]);
+    await abandoned.plan(pieceLength, [{ path: 'c.bin', length: stream.length }]);
     for (const [index] of pieces.entries()) abandoned.pieceStored(index, pieceSha256[index]!);
     await abandoned.discardAll();
     assert.deepEqual(await readdir(other.layout.tmp), [], 'a job that ends before materializing leaves nothing');

@@ -1,9 +1,9 @@
 import type { RecordedEvent } from '../events/eventLog.ts';
 import type { ChunkBatch, GraphqlPubSub, TransferCommit } from './pubsub.ts';
 
-// The projections whose rows a transferProgress subscriber re-reads; the nodes projection only
-// moves the fleet view.
-const transferProjections = new Set(['transfers', 'jobs', 'chunks']);
+// The projections whose rows a transferProgress subscriber re-reads ('transfers' writes the jobs'
+// rows too); the nodes projection only moves the fleet view.
+const transferProjections = new Set(['transfers', 'chunks']);
 
 const field = (event: RecordedEvent, name: string): unknown => (event.data as Record<string, unknown> | null)?.[name];
 

@@ -108,18 +108,21 @@ describe('data plane end to end: worker processes on loopback (PostgreSQL, Redis
   }
 
   /**
-   * The transfer once it and every job of it read completed. They are two read models, each
-   * projected at its own pace: the transfer may read completed a moment before its last job does.
+   * The transfer once it reads completed, with every job of it completed in the same view: the
+   * two are projected together (src/projections/index.ts), so a view never shows the one ahead.
    */
-  const completed = (transferId: string, timeoutMs: number): Promise<TransferView> =>
-    waitFor(
-      `transfer ${transferId} and its jobs to read completed`,
+  const completed = async (transferId: string, timeoutMs: number): Promise<TransferView> => {
+    const view = await waitFor(
+      `transfer ${transferId} to read completed`,
       async () => {
         const { body } = await api<TransferView>('GET', `/api/transfers/${transferId}`);
-        return body.status === 'completed' && body.jobs.every((job) => job.state === 'completed') ? body : undefined;
+        return body.status === 'completed' ? body : undefined;
       },
       timeoutMs,
     );
+    assert.deepEqual(view.jobs.map((job) => job.state), view.jobs.map(() => 'completed'), 'every job reads completed with its transfer');
+    return view;
+  };
 
   it('every node ends with the identical artifact, and the origin serves about one copy', async () => {
     const size = 24 * mib + 12_345;

@@ -44,4 +44,20 @@ describe('migrations (PostgreSQL)', () => {
       await rm(dir, { recursive: true, force: true });
     }
   });
+  it('000005 hands te_transfers and te_jobs to one projection: both are emptied with their checkpoints, the others kept', async () => {
+    const fresh = await createTestDatabase({ migrate: false });
+    const dir = `${await mkdtemp(join(tmpdir(), 'te-migrations-'))}/`;
+    try {
+      await cp(migrationsDir, dir, { recursive: true });
+      await rm(`${dir}000005_transfers_and_jobs_one_checkpoint.sql`);
+      await migrate(fresh.db, { logger: silentLogger() }, dir);
+      await fresh.db.query("INSERT INTO te_projection_checkpoints (projection, checkpoint) VALUES ('transfers', 'a'), ('jobs', 'b'), ('chunks', 'c')");
+      assert.deepEqual(await migrate(fresh.db, { logger: silentLogger() }), [5]);
+      const { rows } = await fresh.db.query<{ projection: string }>('SELECT projection FROM te_projection_checkpoints ORDER BY projection');
+      assert.deepEqual(rows.map((row) => row.projection), ['chunks'], 'the projector starts transfers from the log start');
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+      await fresh.drop();
+    }
+  });
 });

@@ -1,6 +1,9 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import { silentLogger } from '../../src/observability/logger.ts';
 import { projections } from '../../src/projections/index.ts';
+import { createProjector } from '../../src/projections/projector.ts';
+import { createTransferQueries } from '../../src/projections/queries/transferQueries.ts';
 import { replayProjection } from '../../src/projections/replayProjection.ts';
 import type { SqlExecutor } from '../../src/infra/postgres/sqlDatabase.ts';
 import { runMixedWorkload } from '../helpers/mixedWorkload.ts';
@@ -69,5 +72,52 @@ describe('projections on PostgreSQL', () => {
       `SELECT fencing_token, count(*)::int AS n FROM te_chunks WHERE node_id = 'node-1' AND chunk_index = 3 GROUP BY fencing_token`,
     );
     assert.deepEqual(chunkSources, [{ fencing_token: 2, n: 8 }], 'chunk 3 of node-1 was stored under the new lease only');
+  });
+  it('projects a transfer and its jobs under one checkpoint: its view never waits on another projection', async () => {
+    await t.plane.projector!.waitForPosition(await t.plane.eventLog.headPosition());
+    const owner = projections.find((projection) => projection.tables.includes('te_transfers'))!;
+    const { rows: live } = await t.plane.db.query<{ n: number }>('SELECT count(*)::int AS n FROM te_jobs');
+
+    // Only the projection that writes te_transfers catches up from the log start, one event per
+    // batch; the view of each transfer it commits must already hold that transfer's jobs.
+    await t.plane.projector!.stop();
+    await t.plane.db.query('TRUNCATE te_transfers, te_jobs');
+    await t.plane.db.query('UPDATE te_projection_checkpoints SET checkpoint = $1 WHERE projection = $2', [t.plane.eventLog.start, owner.name]);
+    const queries = createTransferQueries(t.plane.db);
+    const ended = new Set(['completed', 'failed', 'abandoned']);
+    const findings: string[] = [];
+    const checks: Promise<void>[] = [];
+    const check = async (transferId: string): Promise<void> => {
+      const view = await queries.getTransfer(transferId);
+      if (view === undefined || view.nodes.total === 0) return;
+      if (view.jobs.length === 0) return void findings.push(`transfer ${transferId} (${view.status}) shows no jobs`);
+      const behind = view.jobs.filter((job) => !ended.has(job.state));
+      if (view.status === 'completed' && behind.length > 0) findings.push(`transfer ${transferId} completed beside jobs ${behind.map((job) => job.state).join(', ')}`);
+    };
+    const projector = createProjector(
+      {
+        db: t.plane.db,
+        eventLog: t.plane.eventLog,
+        logger: silentLogger(),
+        onCommit: (_projection, events) => {
+          for (const event of events) {
+            const { transferId } = event.data as { transferId?: string };
+            if (transferId !== undefined) checks.push(check(transferId));
+          }
+        },
+      },
+      { projections: [owner], batchSize: 1 },
+    );
+    await projector.start();
+    try {
+      await projector.waitForPosition(await t.plane.eventLog.headPosition(), 60_000);
+      await Promise.all(checks);
+    } finally {
+      await projector.stop();
+    }
+    assert.ok(checks.length > 0);
+    assert.deepEqual(findings, []);
+    const { rows: rebuilt } = await t.plane.db.query<{ n: number }>('SELECT count(*)::int AS n FROM te_jobs');
+    assert.deepEqual(rebuilt, live, 'every job is back');
   });
 });

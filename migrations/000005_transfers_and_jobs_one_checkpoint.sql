@@ -1,0 +1,6 @@
+-- te_transfers and te_jobs are now written by one projection ('transfers') under one checkpoint,
+-- so that a transfer never reads completed while one of its jobs still reads leased. The two
+-- followed the log at their own pace before, so their rows may stand at different places in it:
+-- both are emptied here and rebuilt from the log by the projector when it starts.
+TRUNCATE te_transfers, te_jobs;
+DELETE FROM te_projection_checkpoints WHERE projection IN ('transfers', 'jobs');

@@ -308,6 +308,26 @@ describe('chunks held in files: faults', () => {
     await two.discardAll();
   });
 
+  it('reads of held chunks go on while their file is published and while another job\'s file is discarded', async () => {
+    const objects = createObjectBuilders(store, { partialKey: 'job-f10' });
+    await objects.plan(pieceLength, files);
+    for (const index of pieces.keys()) await objects.storePiece(index, chunk(index));
+    let reading = true;
+    const failures: unknown[] = [];
+    const reads: Promise<void>[] = Array.from({ length: 4 }, async (_, lane) => {
+      for (let round = 0; reading || round < 3; round++) {
+        const index = (lane + round) % pieces.length;
+        const bytes = await store.readChunk(pieceSha256[index]!).catch((error: unknown) => void failures.push(error));
+        if (bytes !== undefined && !bytes.equals(pieces[index]!)) failures.push(new Error(`piece ${index} read wrong bytes`));
+      }
+    });
+    await materialize(objects, 'out');
+    await objects.discardAll();
+    reading = false;
+    await Promise.all(reads);
+    assert.deepEqual(failures, []);
+  });
+
   it('an object whose file held no whole piece is published read-only too', async () => {
     const small = [{ path: 'small.bin', length: 1000, sha256: sha256(stream.subarray(0, 1000)) }, { path: 'rest.bin', length: stream.length - 1000, sha256: sha256(stream.subarray(1000)) }];
     const objects = createObjectBuilders(store, { partialKey: 'job-f9' });

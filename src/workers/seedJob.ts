@@ -65,7 +65,12 @@ export async function runSeedJob(transferId: string, deps: SeedJobDeps): Promise
   if (before?.complete === true && (await allPresent(cas, before.segments.flatMap((segment) => segment?.pieceSha256 ?? [])))) return;
   const { files } = await origin.describe();
   const totalBytes = files.reduce((sum, file) => sum + file.length, 0);
-  const layout = planPieceLayout(totalBytes);
+  // A layout published before a restart stands (the api refuses another), even if this version
+  // would cut the artifact otherwise: a seed drained by an upgrade goes on where it was.
+  const layout =
+    before != null && before.totalBytes === totalBytes
+      ? { totalBytes, pieceLength: before.pieceLength, pieceCount: before.pieceCount, segmentPieces: before.segmentPieces }
+      : planPieceLayout(totalBytes);
   await api.publishManifest(transferId, { ...layout, files });
   await deps.objects?.plan(layout.pieceLength, files);
   const published = (await api.manifest(transferId)).manifest?.segments ?? [];

@@ -135,6 +135,22 @@ describe('the seed job', () => {
     assert.equal(joined, 1, 'no swarm joined once the job has failed');
   });
 
+  it('a restarted seed keeps the layout published before, though it would cut the artifact otherwise now', async () => {
+    const origin = memoryOrigin();
+    const { api, published } = memoryApi();
+    // As an older version published it: six pieces to a segment, not four.
+    await api.publishManifest('t6', { totalBytes: artifact.length, pieceLength: mib, pieceCount: 12, segmentPieces: 6, files: [{ path: 'model.bin', length: artifact.length }] });
+    const layouts: number[] = [];
+    const publishManifest = api.publishManifest;
+    api.publishManifest = async (id, layout) => {
+      layouts.push(layout.segmentPieces);
+      return publishManifest(id, layout);
+    };
+    await runSeedJob('t6', await depsFor(api, origin.origin));
+    assert.deepEqual(layouts, [6]);
+    assert.deepEqual(published, [0, 1]);
+  });
+
   it('a restarted seed reads again only what is missing or damaged in its CAS', async () => {
     const first = memoryOrigin();
     const { api } = memoryApi();

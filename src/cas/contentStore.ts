@@ -7,7 +7,7 @@ import type { CasMetrics, CasStats } from './casMetrics.ts';
 import { assertSha256Hex } from './digest.ts';
 import { fileSize, touch } from './fileStats.ts';
 import { garbageCollect, type GarbageCollectOptions, type GarbageCollectResult } from './garbageCollect.ts';
-import { HeldChunks, loadChunkMaps, removeChunkMap, type HeldChunk } from './heldChunks.ts';
+import { HeldChunks, loadChunkMaps, removeChunkMap, writeChunkMap, type HeldChunk } from './heldChunks.ts';
 import { materialize, type MaterializeRequest, type MaterializedFile } from './materialize.ts';
 import { readPin, removePin, writePin, type PinRefs } from './pins.ts';
 import { fenceOf, raiseFence } from './fences.ts';
@@ -121,8 +121,8 @@ export class ContentStore {
   async putVerifiedChunk(chunk: VerifiedChunk, options: { replace?: boolean } = {}): Promise<PutChunkOutcome> {
     if (!(chunk instanceof VerifiedChunk)) throw new TypeError('putVerifiedChunk takes a VerifiedChunk');
     const { sha256, bytes } = chunk;
-    // Bytes held in a file that were found damaged are not read from there again.
-    if (options.replace === true) this.#held.forget(sha256);
+    // Bytes held in a file that were found damaged are not read from there again, after a restart either.
+    if (options.replace === true) await this.#forgetHeld(sha256);
     const pending = this.#inFlight.get(sha256);
     if (pending !== undefined) {
       await pending;
@@ -135,6 +135,15 @@ export class ContentStore {
       return await writing;
     } finally {
       this.#inFlight.delete(sha256);
+    }
+  }
+
+  async #forgetHeld(sha256: string): Promise<void> {
+    for (const path of this.#held.forget(sha256)) {
+      const object = /\/objects\/[0-9a-f]{2}\/([0-9a-f]{64})$/.exec(path)?.[1];
+      if (object === undefined) continue;
+      const left = this.#held.heldBy(path);
+      await (left.length > 0 ? writeChunkMap(this.layout, object, left) : removeChunkMap(this.layout, object));
     }
   }
 

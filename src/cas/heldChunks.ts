@@ -77,10 +77,12 @@ export class HeldChunks {
     }
   }
 
-  /** The digest is found nowhere it was held (its bytes there were found damaged). */
-  forget(sha256: string): void {
+  /** The digest is found nowhere it was held (its bytes there were found damaged); returns the paths that held it. */
+  forget(sha256: string): string[] {
     this.#byDigest.delete(sha256);
-    for (const chunks of this.#byPath.values()) chunks.delete(sha256);
+    const holders: string[] = [];
+    for (const [path, chunks] of this.#byPath) if (chunks.delete(sha256)) holders.push(path);
+    return holders;
   }
 
   /** The chunks of `from` are in `to` now, at the same offsets (the file was published there). */

@@ -219,6 +219,11 @@ export class ObjectBuilder {
     return this.#hash.copy().digest('hex');
   }
 
+  /** Takes nothing more in, and waits for what is under way: its file then changes no more. */
+  async stop(): Promise<void> {
+    await this.#stop();
+  }
+
   /** Stops, and removes the file unless it was handed over (a job that ended before materializing). */
   async discard(): Promise<void> {
     await this.#stop();

@@ -41,6 +41,8 @@ export function createObjectBuilders(store: ContentStore, options: ObjectBuilder
   let planning: Promise<void> | undefined;
   let journal: Promise<FileHandle> | undefined;
   let journalClosed = false;
+  /** discardAll or closeAll began: nothing is held in the files any more. */
+  let finished = false;
   let totalBytes = 0;
 
   async function plan(pieceLength: number, files: readonly { path: string; length: number }[]): Promise<void> {
@@ -69,6 +71,7 @@ export function createObjectBuilders(store: ContentStore, options: ObjectBuilder
 
   /** Piece `index` is whole in `builder`'s file: found there from now on, and listed for a restart. */
   function held(builder: ObjectBuilder, index: number, sha256: string, length: number): void {
+    if (finished) return;
     store.holdChunks(builder.path!, [{ sha256, offset: builder.overlap(index)!.from, length }]);
     void appendToJournal(`${index} ${sha256}\n`);
   }
@@ -81,6 +84,18 @@ export function createObjectBuilders(store: ContentStore, options: ObjectBuilder
       () => undefined,
       () => undefined,
     );
+  }
+
+  async function finish(how: 'discard' | 'close'): Promise<void> {
+    await planning?.catch(() => undefined);
+    finished = true;
+    for (const builder of builders ?? []) await builder.stop();
+    // Another job here may have found a chunk in these files and be about to copy it.
+    if (partialKey !== undefined && store.partialsInUse().size > 1) await keepHeldAsChunks(store, builders ?? []);
+    for (const builder of builders ?? []) await (how === 'discard' ? builder.discard() : builder.close());
+    await closeJournal();
+    if (how === 'discard' && directory !== undefined) await rm(directory, { recursive: true, force: true });
+    if (partialKey !== undefined) store.letGoOfPartial(partialKey);
   }
 
   async function closeJournal(): Promise<void> {
@@ -138,22 +153,9 @@ export function createObjectBuilders(store: ContentStore, options: ObjectBuilder
       return builders;
     },
     /** The job ended: its files go, but for those materialize published. */
-    async discardAll(): Promise<void> {
-      await planning?.catch(() => undefined);
-      // Another job here may have found a chunk in these files and be about to copy it.
-      if (partialKey !== undefined && store.partialsInUse().size > 1) await keepHeldAsChunks(store, builders ?? []);
-      for (const builder of builders ?? []) await builder.discard();
-      await closeJournal();
-      if (directory !== undefined) await rm(directory, { recursive: true, force: true });
-      if (partialKey !== undefined) store.letGoOfPartial(partialKey);
-    },
-    /** The job stops to go on later (a drain): what its files hold is kept for it. */
-    async closeAll(): Promise<void> {
-      await planning?.catch(() => undefined);
-      for (const builder of builders ?? []) await builder.close();
-      await closeJournal();
-      if (partialKey !== undefined) store.letGoOfPartial(partialKey);
-    },
+    discardAll: (): Promise<void> => finish('discard'),
+    /** The job stops to go on later (drained, fenced, failed): what its files hold is kept for it. */
+    closeAll: (): Promise<void> => finish('close'),
   };
 }
 

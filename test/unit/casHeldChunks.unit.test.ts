@@ -1,7 +1,7 @@
 import { afterEach, beforeEach, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
-import { link, mkdtemp, open, readdir, readFile, rm, stat } from 'node:fs/promises';
+import { chmod, link, mkdtemp, open, readdir, readFile, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -251,6 +251,34 @@ describe('chunks held in files: faults', () => {
     await store.putVerifiedChunk(chunk(0), { replace: true });
     assert.ok((await store.readChunk(pieceSha256[0]!)).equals(pieces[0]!));
     await objects.discardAll();
+  });
+
+  it('a chunk of a published object found damaged and stored again stays read from chunks/ after a restart', async () => {
+    const objects = createObjectBuilders(store, { partialKey: 'job-f11' });
+    await objects.plan(pieceLength, files);
+    for (const index of pieces.keys()) await objects.storePiece(index, chunk(index));
+    await materialize(objects, 'out');
+    await objects.discardAll();
+    const object = store.objectPath(files[0]!.sha256);
+    await chmod(object, 0o644);
+    const damaged = await open(object, 'r+');
+    await damaged.write(Buffer.from('damaged'), 0, 7, 10);
+    await damaged.close();
+    await store.putVerifiedChunk(chunk(0), { replace: true });
+    const restarted = await ContentStore.open(store.root);
+    assert.ok((await restarted.readChunk(pieceSha256[0]!)).equals(pieces[0]!));
+    assert.ok((await restarted.readChunk(pieceSha256[1]!)).equals(pieces[1]!), 'the object\'s other chunks are still found in it');
+  });
+
+  it('a job that stops to go on later while another runs here leaves its chunks in chunks/ too', async () => {
+    const stopping = createObjectBuilders(store, { partialKey: 'job-f12' });
+    await stopping.plan(pieceLength, files);
+    await stopping.storePiece(0, chunk(0));
+    const running = createObjectBuilders(store, { partialKey: 'job-f13' });
+    await running.plan(pieceLength, [{ path: 'other.bin', length: pieceLength }]);
+    await stopping.closeAll();
+    assert.ok((await store.readChunk(pieceSha256[0]!)).equals(pieces[0]!));
+    await running.discardAll();
   });
 
   it('a kept piece written again with other bytes (the origin changed) is found under its new digest only', async () => {

@@ -20,7 +20,7 @@ Commands:
   demo [--nodes N] [--size SIZE] [--json]
                              control plane, N local workers and an HTTP origin: one artifact to every node
   migrate                    apply the SQL migrations
-  replay --projection NAME   rebuild a read model from the log (transfers, jobs, chunks, all)
+  replay --projection NAME   rebuild a read model from the log (transfers with jobs, chunks, nodes, all)
   create (--magnet URI | --url URL) [--name N] [--auto-start] [--nodes a,b] [--request-id ID]
   status [TRANSFER_ID] [--json]
   push PATH [--name N] [--nodes a,b] [--no-watch]

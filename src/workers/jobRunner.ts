@@ -101,9 +101,15 @@ async function runLeasedJob(job: AssignedJob, deps: JobRunnerDeps, drain: AbortS
     meter.stop();
     // The swarms are left when the job ends, however it ends, before its files close: nothing is
     // stored into them or read from them after.
-    for (const infoHash of joined) await deps.engine.removeSegment(infoHash);
-    await (keepFiles ? objects.closeAll() : objects.discardAll());
-    await lease.release().catch(() => false);
+    try {
+      for (const infoHash of joined) await deps.engine.removeSegment(infoHash);
+    } finally {
+      try {
+        await (keepFiles ? objects.closeAll() : objects.discardAll());
+      } finally {
+        await lease.release().catch(() => false);
+      }
+    }
   }
 }
 

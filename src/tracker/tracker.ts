@@ -25,8 +25,21 @@ export interface TrackerOptions {
   maxPeersPerSwarm: number;
 }
 
-/** 30 s: a new peer is found within one interval; 1,000 nodes make about 33 announces a second. */
+/** 30 s: a new peer is found within one interval; 1,000 nodes make about 33 announces a second per swarm. */
 export const defaultTrackerOptions: TrackerOptions = { intervalSeconds: 30, minIntervalSeconds: 10, maxPeersPerSwarm: 10_000 };
+
+/**
+ * A node announces each segment of a transfer on its own, and a large artifact has up to 64
+ * segments (src/origin/pieceLayout.ts): beyond 16 the interval grows with their number, up to
+ * four times, so that a transfer costs the tracker no more re-announces than one of 16 segments.
+ * Peers find each other by their first announce of each segment, which the interval does not delay.
+ */
+const swarmsAtBaseInterval = 16;
+const mostIntervalGrowth = 4;
+
+export function announceIntervalSeconds(options: TrackerOptions, swarms: number): number {
+  return Math.round(options.intervalSeconds * Math.min(mostIntervalGrowth, Math.max(1, swarms / swarmsAtBaseInterval)));
+}
 
 export interface AnnounceInput {
   /** The announce key from the path. */
@@ -40,18 +53,19 @@ export interface AnnounceInput {
 export function createTracker(deps: TrackerDeps & { metrics: TrackerMetrics; logger: Logger }, options: TrackerOptions = defaultTrackerOptions) {
   const now = deps.now ?? Date.now;
   const random = deps.random ?? Math.random;
-  const swarm = createSwarmRegistry({ now }, { peerTtlMs: 2 * options.intervalSeconds * 1000, maxPeersPerSwarm: options.maxPeersPerSwarm });
+  // Two of the longest intervals: a peer is forgotten only after it missed two re-announces.
+  const swarm = createSwarmRegistry({ now }, { peerTtlMs: 2 * mostIntervalGrowth * options.intervalSeconds * 1000, maxPeersPerSwarm: options.maxPeersPerSwarm });
 
   const refuse = (outcome: AnnounceOutcome, reason: string): Buffer => {
     deps.metrics.announcesTotal.inc({ outcome });
     return encodeFailure(reason);
   };
 
-  async function admit(transferId: string, nodeId: string | null, infoHash: string): Promise<{ refused: Buffer } | { locality: Locality }> {
+  async function admit(transferId: string, nodeId: string | null, infoHash: string): Promise<{ refused: Buffer } | { locality: Locality; swarms: number }> {
     const allowed = await deps.allowedInfoHashes(transferId);
     if (allowed === undefined) return { refused: refuse('unknown_transfer', 'the transfer of this announce key is unknown') };
     if (!allowed.has(infoHash)) return { refused: refuse('info_hash_not_allowed', 'info_hash is not part of the transfer of this announce key') };
-    return { locality: nodeId === null ? {} : localityOf(await deps.nodeLabels(nodeId)) };
+    return { locality: nodeId === null ? {} : localityOf(await deps.nodeLabels(nodeId)), swarms: allowed.size };
   }
 
   return {
@@ -90,7 +104,7 @@ export function createTracker(deps: TrackerDeps & { metrics: TrackerMetrics; log
       const peers = request.event === 'stopped' ? [] : orderByLocality(admitted.locality, others, request.numwant, random);
       deps.metrics.announcesTotal.inc({ outcome: 'ok' });
       return encodeAnnounceReply({
-        intervalSeconds: options.intervalSeconds,
+        intervalSeconds: announceIntervalSeconds(options, admitted.swarms),
         minIntervalSeconds: options.minIntervalSeconds,
         stats: swarm.stats(request.infoHash),
         peers,

@@ -4,7 +4,7 @@ import bencode from 'bencode';
 import { Registry } from 'prom-client';
 import { silentLogger } from '../../src/observability/logger.ts';
 import { createAnnounceKeys } from '../../src/tracker/announceKey.ts';
-import { createTracker } from '../../src/tracker/tracker.ts';
+import { announceIntervalSeconds, createTracker, defaultTrackerOptions } from '../../src/tracker/tracker.ts';
 import { createTrackerMetrics } from '../../src/tracker/trackerMetrics.ts';
 
 const transferId = '6d1c7a52-55a4-4b8e-9d51-2f3f0c9e8a10';
@@ -20,14 +20,15 @@ const labels: Record<string, Record<string, string>> = {
 const escape = (hex: string) => hex.replace(/../g, '%$&');
 const peerIdOf = (name: string) => Buffer.from(name.padEnd(20, '-')).toString('hex');
 
-function setup(options: { failingLookups?: boolean } = {}) {
+function setup(options: { failingLookups?: boolean; swarms?: number } = {}) {
   const keys = createAnnounceKeys(Buffer.alloc(32, 1));
   const metrics = createTrackerMetrics(new Registry());
   const tracker = createTracker({
     keys,
     allowedInfoHashes: async (id) => {
       if (options.failingLookups) throw new Error('database is down');
-      return id === transferId ? new Set([infoHash]) : undefined;
+      const others = Array.from({ length: (options.swarms ?? 1) - 1 }, (_, i) => i.toString(16).padStart(40, '0'));
+      return id === transferId ? new Set([infoHash, ...others]) : undefined;
     },
     nodeLabels: async (nodeId) => labels[nodeId],
     metrics,
@@ -65,6 +66,14 @@ describe('tracker announce', () => {
     const peers = compactPeers(reply.peers);
     assert.deepEqual(peers.slice(0, 2), ['10.0.2.1:6881', '10.0.3.1:6881'], 'same rack, then same zone; the ip parameter is ignored');
     assert.deepEqual(new Set(peers.slice(2)), new Set(['10.0.4.1:6881', '198.51.100.9:6881']));
+  });
+
+  it('re-announces a transfer of many segments less often, so it costs no more than one of sixteen', async () => {
+    assert.deepEqual([1, 16, 32, 64, 200].map((swarms) => announceIntervalSeconds(defaultTrackerOptions, swarms)), [30, 30, 60, 120, 120]);
+    const { announce } = setup({ swarms: 64 });
+    const reply = await announce('node-a', '10.0.1.1', { event: 'started' });
+    assert.equal(reply.interval, 120);
+    assert.equal(reply['min interval'], 10);
   });
 
   it('answers with a list of dictionaries when compact=0, and IPv6 peers in peers6 when compact', async () => {

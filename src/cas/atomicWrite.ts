@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { constants } from 'node:fs';
-import { link, open, readdir, rename, rm, unlink, type FileHandle } from 'node:fs/promises';
+import { chmod, link, open, readdir, rename, rm, unlink, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 
 /**
@@ -28,7 +28,14 @@ export async function createTempFile(tmpDirectory: string): Promise<TempFile> {
 
 /** A file written in place over a long time and across restarts (a download's file under partial/): made writable, and kept if it exists. */
 export async function openKeptFile(path: string): Promise<TempFile> {
-  return { path, handle: await open(path, constants.O_RDWR | constants.O_CREAT, 0o644) };
+  const flags = constants.O_RDWR | constants.O_CREAT;
+  const handle = await open(path, flags, 0o644).catch(async (error: NodeJS.ErrnoException) => {
+    // Made read-only on its way to objects/ when a crash came before the link: it is still ours.
+    if (error.code !== 'EACCES') throw error;
+    await chmod(path, 0o644);
+    return open(path, flags, 0o644);
+  });
+  return { path, handle };
 }
 
 /**

@@ -36,6 +36,7 @@ export async function buildObject(store: ContentStore, shape: ArtifactShape, fil
     else await publishTempFile(built.temp, target, dirname(target));
   } catch (error) {
     if (ready !== undefined) await prepared?.abandon();
+    else await discardTempFile(built.temp);
     throw error;
   }
   // Built from the chunks after the job's builder failed: what its file holds is in the object too.

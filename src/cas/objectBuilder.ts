@@ -57,7 +57,7 @@ export class ObjectBuilder {
   /** Pieces being written or copied in now. */
   readonly #pending = new Set<number>();
   readonly #writes = new Set<Promise<void>>();
-  readonly #hash: Hash = createHash('sha256');
+  #hash: Hash = createHash('sha256');
   /** Bytes of the file hashed so far, always at the end of a piece's part unless #advancing. */
   #hashed = 0;
   #advancing = false;
@@ -131,7 +131,13 @@ export class ObjectBuilder {
   #rewind(index: number, part: PieceOverlap): void {
     if (this.#path !== undefined) this.#store.releaseHeldChunk(this.#path, this.#present.get(index)!);
     this.#present.delete(index);
-    if (part.from < this.#hashed) this.#failure ??= new Error(`piece ${index} of ${this.file.path} changed after it was hashed`);
+    // Being read for the hash now: that hash can no longer be trusted. Hashed already: hashed
+    // again from the start of the file, read back, once the new bytes are in.
+    if (this.#advancing) this.#failure ??= new Error(`piece ${index} of ${this.file.path} changed while it was hashed`);
+    else if (part.from < this.#hashed) {
+      this.#hash = createHash('sha256');
+      this.#hashed = 0;
+    }
   }
 
   async #write(index: number, sha256: string, part: PieceOverlap, bytes: Uint8Array): Promise<void> {
@@ -154,9 +160,15 @@ export class ObjectBuilder {
   /** Piece `index` of the artifact is in the CAS under `sha256`: its part of the file is copied from there. */
   pieceStored(index: number, sha256: string): void {
     const part = this.overlap(index);
-    if (part === undefined || this.#closed || this.#present.has(index) || this.#pending.has(index)) return;
+    if (part === undefined || this.#closed || this.#present.get(index) === sha256 || this.#pending.has(index)) return;
     this.#pending.add(index);
-    this.#work = this.#work.then(() => this.#copy(index, sha256, part)).then(() => this.#advance());
+    // Rewound in turn, when no hash read of the file is under way (those run in #work too).
+    this.#work = this.#work
+      .then(() => {
+        if (this.#present.has(index)) this.#rewind(index, part);
+        return this.#copy(index, sha256, part);
+      })
+      .then(() => this.#advance());
   }
 
   /**

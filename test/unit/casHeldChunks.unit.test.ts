@@ -295,6 +295,23 @@ describe('chunks held in files: faults', () => {
     await again.discardAll();
   });
 
+  it('a kept piece announced from the CAS under another digest is copied over, and its old digest dropped', async () => {
+    const first = createObjectBuilders(store, { partialKey: 'job-f14' });
+    await first.plan(pieceLength, files);
+    await first.storePiece(0, chunk(0));
+    await first.closeAll();
+    const other = VerifiedChunk.of(randomBytes(pieceLength));
+    await store.putVerifiedChunk(other);
+    const again = createObjectBuilders(store, { partialKey: 'job-f14' });
+    await again.plan(pieceLength, files);
+    again.pieceStored(0, other.sha256);
+    await again.sha256s([other.sha256]);
+    assert.equal(await store.hasChunk(pieceSha256[0]!), false);
+    const kept = await readFile(join(store.layout.partial, 'job-f14', '0'));
+    assert.ok(kept.subarray(0, pieceLength).equals(other.bytes), 'the file holds the new bytes');
+    await again.discardAll();
+  });
+
   it('after a crash between linking the object and unlinking the kept file, the job leaves the object as it is', async () => {
     const first = createObjectBuilders(store, { partialKey: 'job-f4' });
     await first.plan(pieceLength, files);

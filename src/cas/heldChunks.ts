@@ -50,19 +50,8 @@ export class HeldChunks {
 
   /** Forgets what `path` holds (the file goes); a digest held elsewhere too stays found there. */
   release(path: string): void {
-    const chunks = this.#byPath.get(path);
+    for (const sha256 of [...(this.#byPath.get(path)?.keys() ?? [])]) this.releaseChunk(path, sha256);
     this.#byPath.delete(path);
-    for (const sha256 of chunks?.keys() ?? []) {
-      if (this.#byDigest.get(sha256)?.path !== path) continue;
-      this.#byDigest.delete(sha256);
-      for (const [other, held] of this.#byPath) {
-        const chunk = held.get(sha256);
-        if (chunk !== undefined) {
-          this.#byDigest.set(sha256, { ...chunk, path: other });
-          break;
-        }
-      }
-    }
   }
 
   /** `path` no longer holds this digest (its bytes there are about to be written over). */

@@ -233,43 +233,36 @@ export class ObjectBuilder {
 
   /** Takes nothing more in, and waits for what is under way: its file then changes no more. */
   async stop(): Promise<void> {
-    await this.#stop();
+    this.#closed = true;
+    await Promise.allSettled(this.#writes);
+    await this.#work;
   }
 
   /** Stops, and removes the file unless it was handed over (a job that ended before materializing). */
   async discard(): Promise<void> {
-    await this.#stop();
-    if (this.#handedOver) return;
-    // Released before the file goes, so that no reader is sent to a name that no longer exists.
-    if (this.#path !== undefined) this.#store.releaseHeld(this.#path);
-    const temp = await this.#temp?.catch(() => undefined);
-    this.#temp = undefined;
-    if (temp !== undefined) await discardTempFile(temp);
-    else if (this.#path !== undefined) await unlink(this.#path).catch(() => undefined);
+    await this.stop();
+    if (!this.#handedOver) await this.#letGoOfFile('remove');
   }
 
   /** The file could not be published after it was handed over: closed, its chunks no longer held, and removed. */
   async abandon(): Promise<void> {
-    const temp = await this.#temp?.catch(() => undefined);
-    this.#temp = undefined;
-    if (this.#path !== undefined) this.#store.releaseHeld(this.#path);
-    if (temp !== undefined) await discardTempFile(temp);
+    await this.#letGoOfFile('remove');
   }
 
   /** Stops, and keeps the file for the job to resume after a restart (a worker that drains). */
   async close(): Promise<void> {
-    await this.#stop();
-    if (this.#handedOver) return;
+    await this.stop();
+    if (!this.#handedOver) await this.#letGoOfFile('keep');
+  }
+
+  /** Its chunks are released before the file goes, so that no reader is sent to a name that no longer exists. */
+  async #letGoOfFile(file: 'remove' | 'keep'): Promise<void> {
     if (this.#path !== undefined) this.#store.releaseHeld(this.#path);
     const temp = await this.#temp?.catch(() => undefined);
     this.#temp = undefined;
-    await temp?.handle.close().catch(() => undefined);
-  }
-
-  async #stop(): Promise<void> {
-    this.#closed = true;
-    await Promise.allSettled(this.#writes);
-    await this.#work;
+    if (file === 'keep') await temp?.handle.close().catch(() => undefined);
+    else if (temp !== undefined) await discardTempFile(temp);
+    else if (this.#path !== undefined) await unlink(this.#path).catch(() => undefined);
   }
 
   #open(): Promise<TempFile> {

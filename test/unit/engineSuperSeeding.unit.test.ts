@@ -140,6 +140,51 @@ describe('super-seeding', () => {
     assert.deepEqual([p1.announced.length, p2.announced.length, p3.announced.length], [3, 2, 1], 'a peer with an offer is not stalled');
   });
 
+
+  it('never answers a stall with a piece still on its way to its offeree, until that offer is stallMs old', () => {
+    let clock = 0;
+    const seeding = createSuperSeeding({ ...twoEach, stallMs: 5000, now: () => clock });
+    const a = seeding.segment(3);
+    const p1 = connect(a, 'p1');
+    const p3 = connect(a, 'p3');
+    const p2 = connect(a, 'p2');
+    assert.deepEqual([p1.announced, p3.announced, p2.announced], [[0, 1], [2], []]);
+    p1.gets(0);
+    p1.gets(1);
+    clock = 4000;
+    p3.leaves();
+    assert.deepEqual(p1.announced, [0, 1, 2], 'piece 2 is fresh again, and on its way to p1');
+    clock = 6000;
+    seeding.checkStalls();
+    assert.deepEqual(p2.announced, [0], 'p2 is stalled: it gets a piece p1 holds, not the one p1 is fetching');
+    p2.gets(0);
+    clock = 11_000;
+    seeding.checkStalls();
+    assert.deepEqual(p2.announced, [0, 2], 'p1 has sat on piece 2 for 7 s: held by no one, it is the rarest');
+  });
+
+  it('counts a peer gaining pieces of any segment as not stalled', () => {
+    let clock = 0;
+    const seeding = createSuperSeeding({ ...twoEach, stallMs: 5000, now: () => clock });
+    const a = seeding.segment(2);
+    const b = seeding.segment(2);
+    const holderA = connect(a, 'holder');
+    const holderB = connect(b, 'holder');
+    holderA.gets(0);
+    holderA.gets(1);
+    holderB.gets(0);
+    holderB.gets(1);
+    const qa = connect(a, 'q');
+    const qb = connect(b, 'q');
+    clock = 3000;
+    qb.gets(0); // from the holder
+    clock = 6000;
+    seeding.checkStalls();
+    assert.deepEqual([qa.announced, qb.announced], [[], []], 'q gained a piece of b 3 s ago');
+    clock = 8000;
+    seeding.checkStalls();
+    assert.deepEqual([qa.announced, qb.announced], [[0], [1]], 'stalled: one piece of each segment it lacks');
+  });
   it('frees a removed segment\'s offers for the others', () => {
     const seeding = createSuperSeeding(twoEach);
     const a = seeding.segment(2);

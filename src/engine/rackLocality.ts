@@ -58,6 +58,9 @@ export function createRackLocality(
   return {
     nearnessOf,
 
+    /** Whether the peer super-seeds the segment (it said so in its handshake): it counts the pieces it offered by the HAVEs it gets back. */
+    isSuperSeeder: (wire: Wire): boolean => seeding.has(wire),
+
     /** Piece bytes received from peers placed in another rack, since start. */
     bytesFromOtherRacks: (): number => bytesFromOtherRacks,
 
@@ -69,6 +72,9 @@ export function createRackLocality(
       if (own.rack !== undefined) wire.extendedHandshake[rackKey] = own.rack;
       if (own.zone !== undefined) wire.extendedHandshake[zoneKey] = own.zone;
       if (seedingSegment) wire.extendedHandshake[seedingKey] = 1;
+      wire.on('extended', (name: string, handshake: Record<string, unknown>) => {
+        if (name === 'handshake' && handshake[seedingKey] === 1) seeding.add(wire);
+      });
       if (!placed || !wire.peerExtensions.extended) return void nearness.set(wire, 'unplaced');
       nearness.set(wire, 'pending');
       wire.on('download', (bytes: number) => {
@@ -81,7 +87,6 @@ export function createRackLocality(
         const zone = text(handshake[zoneKey]);
         if (rack !== undefined) peer.rack = rack;
         if (zone !== undefined) peer.zone = zone;
-        if (handshake[seedingKey] === 1) seeding.add(wire);
         nearness.set(wire, rack === undefined ? 'unplaced' : localityRank(own, peer) === 0 ? 'near' : 'far');
       });
     },

@@ -8,6 +8,7 @@ import { duplicateToClose, skipDialsToConnectedPeers } from './duplicateWires.ts
 import { createPeerBans } from './peerBans.ts';
 import { splitAtMessageEnd } from './splitAtMessageEnd.ts';
 import { createSuperSeeding } from './superSeeding.ts';
+import { staggerHaves } from './staggeredHaves.ts';
 import { createRackLocality } from './rackLocality.ts';
 import { coalesceUpdates } from './coalesceUpdates.ts';
 import type { Locality } from '../locality.ts';
@@ -206,6 +207,8 @@ export function createTorrentEngine(options: {
       // A segment held whole is offered a few pieces per peer at a time (superSeeding.ts).
       const superSeeder = complete ? superSeeding?.segment(segment.pieceSha256.length, segment.transferId) : undefined;
       if (superSeeder !== undefined) torrent.once('close', () => superSeeder.remove());
+      // A download tells its peers of each new piece a few at a time (staggeredHaves.ts); a seed offers its own way.
+      const haves = complete ? undefined : staggerHaves(torrent, { isNear: (wire) => rackLocality.nearnessOf(wire) !== 'far', tellAtOnce: rackLocality.isSuperSeeder });
       skipDialsToConnectedPeers(torrent);
       coalesceUpdates(torrent);
       torrent.on('wire', (wire: Wire) => {
@@ -217,6 +220,7 @@ export function createTorrentEngine(options: {
         }
         rackLocality.attach(wire, superSeeder !== undefined);
         superSeeder?.attach(wire);
+        haves?.attach(wire);
         // Its started pieces stop counting against the budget: segments held back may start one.
         wire.once('close', () => pieceBudget.wake());
         splitAtMessageEnd(wire);

@@ -57,6 +57,19 @@ function mateAndFar(locality: ReturnType<typeof createRackLocality>, farHeld: nu
 }
 
 describe('rack locality', () => {
+  it('tells a super-seeding peer by its handshake, whether or not this node has a rack', () => {
+    for (const own of [{}, { rack: 'r1' }]) {
+      const locality = createRackLocality(own, 'me');
+      const seed = new FakeWire('s');
+      const leecher = new FakeWire('l');
+      locality.attach(seed as unknown as Wire, false);
+      locality.attach(leecher as unknown as Wire, false);
+      seed.handshake({ te_seeding: 1 });
+      leecher.handshake({});
+      assert.deepEqual([locality.isSuperSeeder(seed as unknown as Wire), locality.isSuperSeeder(leecher as unknown as Wire)], [true, false], JSON.stringify(own));
+    }
+  });
+
   it('announces its rack and zone, and places each peer by the handshake it sends', () => {
     const locality = createRackLocality({ rack: 'r1', zone: 'z' }, 'me');
     const wire = (id: string, extended = true): FakeWire => {

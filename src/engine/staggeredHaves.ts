@@ -62,12 +62,17 @@ export function staggerHaves(
   const release = (index: number): void => {
     const state = spreading.get(index);
     if (state === undefined) return;
-    for (const wire of state.waiting) if (!lacks(wire, index)) state.waiting.delete(wire);
+    for (const wire of state.waiting) {
+      // A seed's handshake may come after the piece was queued for it; its bitfield shows what it offers, not what it lacks.
+      if (!wire.destroyed && tellAtOnce(wire)) sendHave.get(wire)?.(index);
+      if (wire.destroyed || tellAtOnce(wire) || !lacks(wire, index)) state.waiting.delete(wire);
+    }
     const at = now();
     let fetching = 0;
     for (const [wire, since] of state.told) {
       if (!lacks(wire, index)) state.told.delete(wire);
-      else if (at - since < idleMs) fetching++;
+      // Its last requests wait in our queue for a while: asking is counted until we have sent them.
+      else if (at - since < idleMs || wire.peerRequests.some((request) => request.piece === index)) fetching++;
     }
     for (; fetching < fanout; fetching++) {
       const wire = nextToTell(state);

@@ -32,7 +32,7 @@ const defaultFarGraceMs = 5_000;
 interface PeerSegment {
   readonly wire: Wire;
   readonly segment: SegmentState;
-  /** Offered and not yet announced back by the peer: piece index, and when it was offered. */
+  /** Offered and not yet announced back by the peer: piece index, and when it was offered or the peer last asked for a block of it. */
   readonly offered: Map<number, number>;
   /** Set once the empty bitfield went out: nothing may be announced before it. */
   announced: boolean;
@@ -188,13 +188,19 @@ export function createSuperSeeding(
   const hasFresh = (): boolean =>
     [...segments].some((segment) => [...segment.wires].some((peer) => isLive(peer) && mayOffer(peer) && freshPiece(segment, nearnessOf(peer.wire) === 'far') !== -1));
 
-  /** The piece the peer lacks that the fewest other connected peers hold (one at least), or -1; an offer older than stallMs counts as held by no one. */
+  /** Whether the peer has an offer it asked for within stallMs (or was made within it): it is fetching from the seed. */
+  const fetchingOffers = (peerId: string, at: number): boolean => {
+    for (const wire of peers.get(peerId) ?? []) for (const since of wire.offered.values()) if (at - since < stallMs) return true;
+    return false;
+  };
+
+  /** The piece the peer lacks that the fewest other connected peers hold (one at least), or -1; an offer not asked for within stallMs counts as held by no one. */
   const rarestHeldPiece = (peer: PeerSegment, at: number): number => {
     const { segment } = peer;
     let best = -1;
     let bestHolders = Infinity;
     for (let index = 0; index < segment.pieceCount; index++) {
-      if (peer.wire.peerPieces.get(index)) continue;
+      if (peer.wire.peerPieces.get(index) || peer.offered.has(index)) continue;
       let holders = 0;
       let staleOffer = false;
       for (const other of segment.wires) {
@@ -268,6 +274,10 @@ export function createSuperSeeding(
             topUp(peer.offered.has(index) && withdraw(peer, index));
           };
           wire.on('have', gained);
+          // An offer being fetched is not stale, however long the piece takes (2 MiB at a slow link's share).
+          wire.on('request', (index: number) => {
+            if (peer.offered.has(index)) peer.offered.set(index, now());
+          });
           wire.on('bitfield', () => {
             let freed = false;
             for (const index of [...peer.offered.keys()]) if (wire.peerPieces.get(index)) freed = withdraw(peer, index) || freed;
@@ -289,22 +299,23 @@ export function createSuperSeeding(
 
     /**
      * Called every second or so. Every peer's offers are topped up (a far peer's grace may have
-     * ended). Then, while the seed has nothing fresh to give anyone, a peer that holds no offer of
+     * ended). Then, while the seed has nothing fresh to give anyone, a peer that fetches no offer of
      * ours and has announced no piece of any segment for stallMs is offered, of each segment it
      * lacks pieces of, the piece that the fewest connected peers hold, one at least.
      *
      * A piece on its way to its offeree, held by no one yet, is never a stall's answer: every peer
      * waiting for the seed's newest pieces looks stalled at once, and was offered the same one.
      * bench fleet at 16 nodes and 25 Mbit/s caught bursts of such offers, pieces sent by the seed
-     * 14 and 15 times, a third of its upload while the origin was read. Only an offer older than
-     * stallMs (an offeree that does not fetch it) frees its piece for a stalled peer.
+     * 14 and 15 times, a third of its upload while the origin was read. Only an offer its offeree
+     * has not asked for within stallMs frees its piece for a stalled peer, and only such offers
+     * leave a peer counted as stalled.
      */
     checkStalls(): void {
       offerEveryone();
       if (hasFresh()) return;
       const at = now();
       for (const [peerId, wires] of peers) {
-        if (outstanding(peerId) > 0) continue;
+        if (fetchingOffers(peerId, at)) continue;
         let lastGainMs = -Infinity;
         for (const peer of wires) lastGainMs = Math.max(lastGainMs, peer.lastGainMs);
         if (at - lastGainMs < stallMs) continue;

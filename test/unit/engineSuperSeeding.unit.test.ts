@@ -36,6 +36,10 @@ class FakeWire extends EventEmitter {
     this.destroyed = true;
     this.emit('close');
   }
+  /** The peer asks for a block of a piece. */
+  asksFor(index: number): void {
+    this.emit('request', index, 0, 16384);
+  }
 }
 
 type Segment = ReturnType<ReturnType<typeof createSuperSeeding>['segment']>;
@@ -122,6 +126,9 @@ describe('super-seeding', () => {
     const p2 = connect(a, 'p2');
     assert.deepEqual([p1.announced, p2.announced], [[0, 1], [2]]);
     p1.gets(0);
+    clock = 5500;
+    p1.asksFor(1);
+    p2.asksFor(2);
     clock = 6000;
     seeding.checkStalls();
     assert.deepEqual(p2.announced, [2], 'piece 1 is still with p1: p2 is waiting on the seed, not stalled');
@@ -161,6 +168,37 @@ describe('super-seeding', () => {
     clock = 11_000;
     seeding.checkStalls();
     assert.deepEqual(p2.announced, [0, 2], 'p1 has sat on piece 2 for 7 s: held by no one, it is the rarest');
+  });
+
+  it('keeps an offer that its offeree is still fetching from a stalled peer, however old', () => {
+    let clock = 0;
+    const seeding = createSuperSeeding({ ...twoEach, stallMs: 5000, now: () => clock });
+    const a = seeding.segment(3);
+    const q = connect(a, 'q');
+    const holder = connect(a, 'holder', { held: [2] });
+    const p = connect(a, 'p');
+    assert.deepEqual([q.announced, holder.announced, p.announced], [[0, 1], [], []]);
+    for (clock = 1000; clock <= 9000; clock += 2000) q.asksFor(0);
+    clock = 9500;
+    seeding.checkStalls();
+    assert.deepEqual(p.announced, [1], 'q asked for piece 0 500 ms ago, and never for piece 1');
+  });
+
+  it('helps a stalled peer whose only offer its offeree has not asked for in stallMs', () => {
+    let clock = 0;
+    const seeding = createSuperSeeding({ ...twoEach, stallMs: 5000, now: () => clock });
+    const a = seeding.segment(3);
+    const b = seeding.segment(1);
+    const pa = connect(a, 'p');
+    const holder = connect(a, 'holder', { held: [0, 1, 2] });
+    const pb = connect(b, 'p');
+    assert.deepEqual([pa.announced, holder.announced, pb.announced], [[0, 1], [], []]);
+    pa.gets(0);
+    pa.gets(1);
+    assert.deepEqual(pb.announced, [0], 'one offer of b is p\'s, and it never asks for it');
+    clock = 6000;
+    seeding.checkStalls();
+    assert.deepEqual(pa.announced, [0, 1, 2], 'p lacks piece 2 of a, held by the holder');
   });
 
   it('counts a peer gaining pieces of any segment as not stalled', () => {

@@ -71,8 +71,7 @@ export function staggerHaves(
     let fetching = 0;
     for (const [wire, since] of state.told) {
       if (!lacks(wire, index)) state.told.delete(wire);
-      // Its last requests wait in our queue for a while: asking is counted until we have sent them.
-      else if (at - since < idleMs || wire.peerRequests.some((request) => request.piece === index)) fetching++;
+      else if (at - since < idleMs) fetching++;
     }
     for (; fetching < fanout; fetching++) {
       const wire = nextToTell(state);

@@ -52,6 +52,8 @@ interface SegmentState {
   readonly spread: Uint8Array;
   /** Pieces not known to be spread or offered; 0 lets a scan skip the segment. */
   unplaced: number;
+  /** Its transfer's last segment is here and nothing is fresh: the seed offers peers what others hold (supplyOpened). */
+  opened: boolean;
 }
 
 /**
@@ -77,6 +79,8 @@ export function createSuperSeeding(
   const farGraceMs = options.farGraceMs ?? defaultFarGraceMs;
   const now = options.now ?? Date.now;
   const segments = new Set<SegmentState>();
+  /** Transfers whose last segment this node seeds: the origin has been read to its end. */
+  const readToEnd = new Set<string>();
   /** A remote peer's wires, one per segment, by peer id. */
   const peers = new Map<string, Set<PeerSegment>>();
 
@@ -188,10 +192,34 @@ export function createSuperSeeding(
   const hasFresh = (): boolean =>
     [...segments].some((segment) => [...segment.wires].some((peer) => isLive(peer) && mayOffer(peer) && freshPiece(segment, nearnessOf(peer.wire) === 'far') !== -1));
 
-  /** Whether the peer has an offer it asked for within stallMs (or was made within it): it is fetching from the seed. */
-  const fetchingOffers = (peerId: string, at: number): boolean => {
-    for (const wire of peers.get(peerId) ?? []) for (const since of wire.offered.values()) if (at - since < stallMs) return true;
-    return false;
+  /** Offers the peer asked for (or was made) within stallMs: the ones it is fetching. */
+  const activeOffers = (peerId: string, at: number): number => {
+    let count = 0;
+    for (const wire of peers.get(peerId) ?? []) for (const since of wire.offered.values()) if (at - since < stallMs) count++;
+    return count;
+  };
+
+  /**
+   * Once a transfer's origin was read to its end and nothing is fresh, the seed's upload has no
+   * new piece left to carry: it serves the tail beside the leechers instead of idling (bench fleet
+   * at 1 GiB: the last node 15-17 s after the origin's last byte, against 22-31 s while it idled).
+   * Each peer is kept fetching up to minPerPeer pieces from it, the ones it lacks that the fewest
+   * others hold, a few at a time: shown every piece at once, every peer reserved some with the
+   * seed, fetched them at a fifteenth of its link, and waited on them (16 nodes at 25 Mbit/s:
+   * 72-76 s, against 65-67 s without).
+   */
+  const supplyOpened = (at: number): void => {
+    for (const [peerId, wires] of peers) {
+      let active = activeOffers(peerId, at);
+      for (const peer of wires) {
+        if (active >= minPerPeer) break;
+        if (!isLive(peer) || !peer.segment.opened) continue;
+        for (let best = rarestHeldPiece(peer, at); best !== -1 && active < minPerPeer; best = rarestHeldPiece(peer, at)) {
+          offer(peer, best);
+          active++;
+        }
+      }
+    }
   };
 
   /** The piece the peer lacks that the fewest other connected peers hold (one at least), or -1; an offer not asked for within stallMs counts as held by no one. */
@@ -233,7 +261,8 @@ export function createSuperSeeding(
 
   return {
     /** A segment held whole, of the transfer `transferId` when given; its wires are attached as they come. */
-    segment(pieceCount: number, transferId?: string) {
+    segment(pieceCount: number, transferId?: string, options: { lastOfTransfer?: boolean } = {}) {
+      if (transferId !== undefined && options.lastOfTransfer === true) readToEnd.add(transferId);
       const segment: SegmentState = {
         pieceCount,
         transferId,
@@ -242,6 +271,7 @@ export function createSuperSeeding(
         offers: new Uint16Array(pieceCount),
         spread: new Uint8Array(pieceCount),
         unplaced: pieceCount,
+        opened: false,
       };
       segments.add(segment);
       return {
@@ -292,6 +322,7 @@ export function createSuperSeeding(
         /** The segment's torrent is gone: its wires close too, and nothing of it is offered again. */
         remove(): void {
           segments.delete(segment);
+          if (segment.transferId !== undefined && ![...segments].some((other) => other.transferId === segment.transferId)) readToEnd.delete(segment.transferId);
           for (const peer of [...segment.wires]) detach(peer);
         },
       };
@@ -314,8 +345,10 @@ export function createSuperSeeding(
       offerEveryone();
       if (hasFresh()) return;
       const at = now();
+      for (const segment of segments) if (segment.transferId !== undefined && readToEnd.has(segment.transferId)) segment.opened = true;
+      supplyOpened(at);
       for (const [peerId, wires] of peers) {
-        if (fetchingOffers(peerId, at)) continue;
+        if (activeOffers(peerId, at) > 0) continue;
         let lastGainMs = -Infinity;
         for (const peer of wires) lastGainMs = Math.max(lastGainMs, peer.lastGainMs);
         if (at - lastGainMs < stallMs) continue;

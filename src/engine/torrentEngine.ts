@@ -43,6 +43,8 @@ export interface AddSegmentOptions {
   pieceSha256: readonly string[];
   /** The transfer the segment is of: a seed gives a new segment to rack-mates on its others first (superSeeding.ts). */
   transferId?: string;
+  /** The seed's last segment of the transfer: the origin has been read to its end (superSeeding.ts opens the segments then). */
+  lastOfTransfer?: boolean;
   /** Called for each piece downloaded and stored (not for pieces the CAS already held). */
   onPieceStored?: (index: number) => void;
   /** Stores each piece downloaded (checked already) in place of the CAS's chunks/: a download's object builders (objectBuilders.ts). */
@@ -205,7 +207,7 @@ export function createTorrentEngine(options: {
         for (const peerId of peerIds) for (const wire of torrent.wires) if (wire.peerId === peerId) wire.destroy();
       };
       // A segment held whole is offered a few pieces per peer at a time (superSeeding.ts).
-      const superSeeder = complete ? superSeeding?.segment(segment.pieceSha256.length, segment.transferId) : undefined;
+      const superSeeder = complete ? superSeeding?.segment(segment.pieceSha256.length, segment.transferId, { lastOfTransfer: segment.lastOfTransfer }) : undefined;
       if (superSeeder !== undefined) torrent.once('close', () => superSeeder.remove());
       // A download tells its peers of each new piece a few at a time (staggeredHaves.ts); a seed offers its own way.
       const haves = complete ? undefined : staggerHaves(torrent, { isNear: (wire) => rackLocality.nearnessOf(wire) !== 'far', tellAtOnce: rackLocality.isSuperSeeder });

@@ -26,8 +26,6 @@ declare module 'webtorrent' {
     setTimeout(ms: number, unref?: boolean): void;
     /** Blocks requested from the peer and not yet received. */
     requests: unknown[];
-    /** Requests the peer made of us, not answered yet (bittorrent-protocol's Request: piece, offset, length). */
-    peerRequests: { piece: number }[];
     /** The pieces the peer has announced. */
     peerPieces: { get(index: number): boolean };
     /** Announce one piece, all of them (fast extension) or a bitfield: the super-seeder replaces the last two. */

@@ -106,7 +106,7 @@ export async function runSeedJob(transferId: string, deps: SeedJobDeps): Promise
     await api.publishSegment(transferId, segment, { info: info.toString('base64'), pieceSha256: segmentDigests });
     // A job that stopped meanwhile leaves the swarms it joined; one joined now would be left seeding.
     deps.signal.throwIfAborted();
-    await deps.engine.addSegment({ infoHash, torrentFile: await api.segmentTorrent(transferId, segment), pieceSha256: segmentDigests, transferId });
+    await deps.engine.addSegment({ infoHash, torrentFile: await api.segmentTorrent(transferId, segment), pieceSha256: segmentDigests, transferId, lastOfTransfer: segment === segmentCount - 1 });
     deps.onSegmentJoined(infoHash);
     logger.debug({ transferId, segment, segmentCount }, 'segment published and seeded');
   };

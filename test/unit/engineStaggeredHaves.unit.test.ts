@@ -9,8 +9,6 @@ class FakeWire extends EventEmitter {
   destroyed = false;
   readonly held = new Set<number>();
   readonly told: number[] = [];
-  /** Requests the peer made of us that we have not answered yet. */
-  peerRequests: { piece: number }[] = [];
   readonly peerPieces = { get: (index: number) => this.held.has(index) };
   readonly name: string;
   constructor(name: string) {
@@ -86,16 +84,6 @@ describe('staggered HAVEs', () => {
     tick(400);
     haves.checkIdle();
     assert.deepEqual(toldOf(wires, 3), ['a', 'b', 'c', 'd'], 'a has asked for nothing since, c was told 400 ms ago');
-    torrent.emit('close');
-  });
-
-  it('counts a told peer whose requests still wait in our queue as fetching', async () => {
-    const { wires, stored, tick, haves, torrent } = setUp();
-    await stored(3);
-    wires[0]!.peerRequests = [{ piece: 3 }];
-    tick(600);
-    haves.checkIdle();
-    assert.deepEqual(toldOf(wires, 3), ['a', 'b', 'c'], 'b is idle; a has asked and waits for our blocks');
     torrent.emit('close');
   });
 

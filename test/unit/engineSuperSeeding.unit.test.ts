@@ -201,6 +201,32 @@ describe('super-seeding', () => {
     assert.deepEqual(pa.announced, [0, 1, 2], 'p lacks piece 2 of a, held by the holder');
   });
 
+  it('keeps each peer fetching two pieces others hold once its transfer\'s last segment is here and nothing is fresh', () => {
+    const seeding = createSuperSeeding(twoEach);
+    const first = seeding.segment(4, 't');
+    const early = connect(first, 'p2');
+    const other = connect(first, 'p4');
+    assert.deepEqual([early.announced, other.announced], [[0, 1], [2, 3]]);
+    for (const index of [0, 1]) early.gets(index);
+    for (const index of [2, 3]) other.gets(index);
+    const p3 = connect(first, 'p3', { held: [3] });
+    seeding.checkStalls();
+    assert.deepEqual(p3.announced, [], 'the origin is still being read: the seed keeps its upload for fresh pieces');
+    const last = seeding.segment(2, 't', { lastOfTransfer: true });
+    const p1 = connect(last, 'p1');
+    const p5 = connect(last, 'p5');
+    assert.deepEqual([p1.announced, p5.announced], [[0, 1], []]);
+    p1.gets(0);
+    seeding.checkStalls();
+    assert.deepEqual(p3.announced, [0, 1], 'two of the first segment\'s pieces that p3 lacks');
+    assert.deepEqual(p5.announced, [0], 'of the last, piece 1 is still on its way to p1: not offered');
+    seeding.checkStalls();
+    assert.deepEqual(p3.announced, [0, 1], 'p3 is fetching two already');
+    p3.gets(0);
+    seeding.checkStalls();
+    assert.deepEqual(p3.announced, [0, 1, 2], 'one more as one comes back');
+  });
+
   it('counts a peer gaining pieces of any segment as not stalled', () => {
     let clock = 0;
     const seeding = createSuperSeeding({ ...twoEach, stallMs: 5000, now: () => clock });

@@ -31,17 +31,18 @@ interface Spreading {
  *
  * A peer that learns of the piece elsewhere and gets it is never told; a peer told that does not
  * ask for it within idleMs makes way for the next. Peers that connect later get the bitfield,
- * every piece in it, as before. A super-seeding seed (tellAtOnce) is told at once: it offers the
- * next piece when the last one offered is announced back (superSeeding.ts).
+ * every piece in it, as before. Some are told at once (tellAtOnce): a super-seeding seed, which
+ * offers the next piece when the last one offered is announced back (superSeeding.ts), and peers in
+ * other racks, which take only the pieces dealt to them (rackLocality.ts): told late, a rack waited
+ * for what it was to bring in (bench fleet, 2 racks: 23.3 and 25.1 s against 19.0 s).
  */
 export function staggerHaves(
   torrent: Torrent,
-  options: { fanout?: number; idleMs?: number; now?: () => number; isNear?: (wire: Wire) => boolean; tellAtOnce?: (wire: Wire) => boolean } = {},
+  options: { fanout?: number; idleMs?: number; now?: () => number; tellAtOnce?: (wire: Wire) => boolean } = {},
 ) {
   const fanout = options.fanout ?? defaultFanout;
   const idleMs = options.idleMs ?? defaultIdleMs;
   const now = options.now ?? Date.now;
-  const isNear = options.isNear ?? ((): boolean => true);
   const tellAtOnce = options.tellAtOnce ?? ((): boolean => false);
   const spreading = new Map<number, Spreading>();
   const sendHave = new WeakMap<Wire, (index: number) => void>();
@@ -49,15 +50,8 @@ export function staggerHaves(
 
   const lacks = (wire: Wire, index: number): boolean => !wire.destroyed && !wire.peerPieces.get(index);
 
-  /** The next peer to tell: one in this node's rack first, whose copy will not cross an uplink. */
-  const nextToTell = (state: Spreading): Wire | undefined => {
-    let first: Wire | undefined;
-    for (const wire of state.waiting) {
-      if (isNear(wire)) return wire;
-      first ??= wire;
-    }
-    return first;
-  };
+  /** The next peer to tell: the first queued. */
+  const nextToTell = (state: Spreading): Wire | undefined => state.waiting.values().next().value;
 
   const release = (index: number): void => {
     const state = spreading.get(index);

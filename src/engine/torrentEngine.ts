@@ -210,7 +210,10 @@ export function createTorrentEngine(options: {
       const superSeeder = complete ? superSeeding?.segment(segment.pieceSha256.length, segment.transferId, { lastOfTransfer: segment.lastOfTransfer }) : undefined;
       if (superSeeder !== undefined) torrent.once('close', () => superSeeder.remove());
       // A download tells its peers of each new piece a few at a time (staggeredHaves.ts); a seed offers its own way.
-      const haves = complete ? undefined : staggerHaves(torrent, { isNear: (wire) => rackLocality.nearnessOf(wire) !== 'far', tellAtOnce: rackLocality.isSuperSeeder });
+      // Far peers are told at once: each takes from outside its rack only the pieces dealt to it (rackLocality.ts), so they never crowd a holder.
+      const haves = complete
+        ? undefined
+        : staggerHaves(torrent, { tellAtOnce: (wire) => rackLocality.isSuperSeeder(wire) || rackLocality.nearnessOf(wire) === 'far' });
       skipDialsToConnectedPeers(torrent);
       coalesceUpdates(torrent);
       torrent.on('wire', (wire: Wire) => {

@@ -107,13 +107,6 @@ describe('staggered HAVEs', () => {
     torrent.emit('close');
   });
 
-  it('tells a peer in its own rack first', async () => {
-    const { wires, stored, torrent } = setUp({ isNear: (wire) => (wire as unknown as FakeWire).name >= 'c' });
-    await stored(0);
-    assert.deepEqual(toldOf(wires, 0), ['c', 'd']);
-    torrent.emit('close');
-  });
-
   it('tells a super-seeding seed at once: it offers more when its offers are announced back', async () => {
     const { wires, stored, torrent } = setUp({ fanout: 1, tellAtOnce: (wire) => (wire as unknown as FakeWire).name === 'd' });
     await stored(5);

@@ -50,16 +50,16 @@ export function staggerHaves(
 
   const lacks = (wire: Wire, index: number): boolean => !wire.destroyed && !wire.peerPieces.get(index);
 
-  /** The next peer to tell: the first queued. */
-  const nextToTell = (state: Spreading): Wire | undefined => state.waiting.values().next().value;
-
   const release = (index: number): void => {
     const state = spreading.get(index);
     if (state === undefined) return;
     for (const wire of state.waiting) {
+      if (wire.destroyed) state.waiting.delete(wire);
       // A seed's handshake may come after the piece was queued for it; its bitfield shows what it offers, not what it lacks.
-      if (!wire.destroyed && tellAtOnce(wire)) sendHave.get(wire)?.(index);
-      if (wire.destroyed || tellAtOnce(wire) || !lacks(wire, index)) state.waiting.delete(wire);
+      else if (tellAtOnce(wire)) {
+        state.waiting.delete(wire);
+        sendHave.get(wire)?.(index);
+      } else if (!lacks(wire, index)) state.waiting.delete(wire);
     }
     const at = now();
     let fetching = 0;
@@ -68,7 +68,7 @@ export function staggerHaves(
       else if (at - since < idleMs) fetching++;
     }
     for (; fetching < fanout; fetching++) {
-      const wire = nextToTell(state);
+      const wire: Wire | undefined = state.waiting.values().next().value;
       if (wire === undefined) break;
       state.waiting.delete(wire);
       state.told.set(wire, at);

@@ -52,8 +52,6 @@ interface SegmentState {
   readonly spread: Uint8Array;
   /** Pieces not known to be spread or offered; 0 lets a scan skip the segment. */
   unplaced: number;
-  /** Its transfer's last segment is here and nothing is fresh: the seed offers peers what others hold (supplyOpened). */
-  opened: boolean;
 }
 
 /**
@@ -200,8 +198,8 @@ export function createSuperSeeding(
   };
 
   /**
-   * Once a transfer's origin was read to its end and nothing is fresh, the seed's upload has no
-   * new piece left to carry: it serves the tail beside the leechers instead of idling (bench fleet
+   * Called while nothing is fresh. Once a transfer's origin was read to its end, the seed's upload
+   * has no new piece left to carry: it serves the tail beside the leechers instead of idling (bench fleet
    * at 1 GiB: the last node 15-17 s after the origin's last byte, against 22-31 s while it idled).
    * Each peer is kept fetching up to minPerPeer pieces from it, the ones it lacks that the fewest
    * others hold, a few at a time: shown every piece at once, every peer reserved some with the
@@ -213,7 +211,8 @@ export function createSuperSeeding(
       let active = activeOffers(peerId, at);
       for (const peer of wires) {
         if (active >= minPerPeer) break;
-        if (!isLive(peer) || !peer.segment.opened) continue;
+        const { transferId } = peer.segment;
+        if (!isLive(peer) || transferId === undefined || !readToEnd.has(transferId)) continue;
         for (let best = rarestHeldPiece(peer, at); best !== -1 && active < minPerPeer; best = rarestHeldPiece(peer, at)) {
           offer(peer, best);
           active++;
@@ -271,7 +270,6 @@ export function createSuperSeeding(
         offers: new Uint16Array(pieceCount),
         spread: new Uint8Array(pieceCount),
         unplaced: pieceCount,
-        opened: false,
       };
       segments.add(segment);
       return {
@@ -345,7 +343,6 @@ export function createSuperSeeding(
       offerEveryone();
       if (hasFresh()) return;
       const at = now();
-      for (const segment of segments) if (segment.transferId !== undefined && readToEnd.has(segment.transferId)) segment.opened = true;
       supplyOpened(at);
       for (const [peerId, wires] of peers) {
         if (activeOffers(peerId, at) > 0) continue;

@@ -43,7 +43,7 @@ export interface AddSegmentOptions {
   pieceSha256: readonly string[];
   /** The transfer the segment is of: a seed gives a new segment to rack-mates on its others first (superSeeding.ts). */
   transferId?: string;
-  /** The seed's last segment of the transfer: the origin has been read to its end (superSeeding.ts opens the segments then). */
+  /** The seed's last segment of the transfer: the origin has been read to its end, and the seed then serves the tail (superSeeding.ts). */
   lastOfTransfer?: boolean;
   /** Called for each piece downloaded and stored (not for pieces the CAS already held). */
   onPieceStored?: (index: number) => void;

@@ -15,6 +15,13 @@ function fileNameOf(url: URL): string {
 const readAttempts = 5;
 
 /**
+ * How long a range's body may go without a byte before its connection is given up and the rest
+ * of the range read on another: a connection that went silent (the peer gone without a reset)
+ * would otherwise hold its read for undici's five minutes. A slow first byte is not bounded by it.
+ */
+const defaultStallMs = 10_000;
+
+/**
  * Follows redirects as fetch did (release assets, model hubs and presigned URLs answer 302), and
  * drops credentials on a redirect to another host. Its own, so a dispatcher set up for fetch
  * elsewhere in the process is not assumed.
@@ -30,8 +37,9 @@ const userAgent = { 'user-agent': 'torrentedge' };
  * strong ETag as If-Match, else Last-Modified as If-Unmodified-Since), so a file replaced
  * mid-read fails loudly (412) instead of mixing versions.
  */
-export function createHttpOrigin(url: string, options: { headers?: Record<string, string> } = {}): Origin {
+export function createHttpOrigin(url: string, options: { headers?: Record<string, string>; stallMs?: number } = {}): Origin {
   const parsed = new URL(url);
+  const stallMs = options.stallMs ?? defaultStallMs;
   let pinned: Record<string, string> = {};
   return {
     async describe() {
@@ -50,12 +58,22 @@ export function createHttpOrigin(url: string, options: { headers?: Record<string
     },
     async read(fileIndex, offset, count) {
       if (fileIndex !== 0) throw new RangeError(`an HTTP origin has one file, not ${fileIndex + 1}`);
+      const into = Buffer.allocUnsafe(count);
+      let held = 0;
       for (let attempt = 1; ; attempt++) {
         try {
-          return await readRange(url, { ...userAgent, ...options.headers, ...pinned }, offset, count);
+          await readRange(url, { ...userAgent, ...options.headers, ...pinned }, { into, held, offset, stallMs });
+          return into;
         } catch (error) {
+          // A connection that broke or went silent after some bytes is resumed at once where it
+          // stopped: what came is kept, no byte is asked for twice, and no attempt counts.
+          if (error instanceof RangeInterrupted && error.held > held) {
+            held = error.held;
+            attempt = 0;
+            continue;
+          }
           const retriable = !(error instanceof TorrentEdgeError) || error.code === 'TE_ERR_UNAVAILABLE';
-          if (!retriable || attempt >= readAttempts) throw error;
+          if (!retriable || attempt >= readAttempts) throw error instanceof RangeInterrupted ? error.cause : error;
           await delay(100 * 2 ** attempt);
         }
       }
@@ -69,41 +87,61 @@ const headerOf = (headers: Record<string, string | string[] | undefined>, name: 
   return value === undefined ? null : Array.isArray(value) ? (value[0] ?? null) : value;
 };
 
+/** A read's connection failed (refused, reset, silent for stallMs) with `held` bytes of the range in. */
+class RangeInterrupted extends Error {
+  override name = 'RangeInterrupted';
+  readonly held: number;
+  constructor(held: number, cause: unknown) {
+    super(`the range's connection failed after ${held} bytes`, { cause });
+    this.held = held;
+  }
+}
+
 /**
- * One range, read straight into a buffer of its size. fetch's web stream and arrayBuffer() took
- * about twice the CPU for the same bytes (`npm run bench -- origin-read`: 0.51–0.56 of it), on the
- * seed, whose CPU every other node waits on.
+ * The rest of one range, from `held` bytes in, read straight into the range's buffer. fetch's web
+ * stream and arrayBuffer() took about twice the CPU for the same bytes (`npm run bench --
+ * origin-read`: 0.51–0.56 of it), on the seed, whose CPU every other node waits on.
  */
-async function readRange(url: string, headers: Record<string, string>, offset: number, count: number): Promise<Buffer> {
+async function readRange(
+  url: string,
+  headers: Record<string, string>,
+  read: { into: Buffer; held: number; offset: number; stallMs: number },
+): Promise<void> {
+  const { into, held, stallMs } = read;
+  const offset = read.offset + held;
+  const count = into.length - held;
   const bounds = `${offset}-${offset + count - 1}`;
   const range = `bytes ${bounds}/`;
-  const { statusCode, headers: answer, body } = await request(url, { headers: { ...headers, range: `bytes=${bounds}` }, dispatcher });
-  if (statusCode === 412) {
-    await body.dump();
-    throw new TorrentEdgeError('TE_ERR_MANIFEST_CONFLICT', `origin ${url} changed since it was described (412 Precondition Failed)`);
-  }
-  if (statusCode !== 206) {
-    await body.dump();
-    throw new TorrentEdgeError('TE_ERR_UNAVAILABLE', `origin ${url} answered a range request with ${statusCode}, not 206`);
-  }
-  // The wrong bytes of the right length would be hashed into the manifest: the range must be the one asked for.
-  const contentRange = headerOf(answer, 'content-range');
-  if (contentRange !== null && !contentRange.startsWith(range)) {
-    await body.dump();
-    throw new TorrentEdgeError('TE_ERR_UNAVAILABLE', `origin ${url} sent ${contentRange} for ${range}`);
-  }
   let received = 0;
   try {
-    const bytes = Buffer.allocUnsafe(count);
-    for await (const chunk of body as AsyncIterable<Buffer>) {
-      if (received + chunk.length > count) throw new TorrentEdgeError('TE_ERR_UNAVAILABLE', `origin ${url} sent more than the ${count} bytes of its range`);
-      chunk.copy(bytes, received);
-      received += chunk.length;
+    const { statusCode, headers: answer, body } = await request(url, { headers: { ...headers, range: `bytes=${bounds}` }, dispatcher, bodyTimeout: stallMs });
+    if (statusCode === 412) {
+      await body.dump();
+      throw new TorrentEdgeError('TE_ERR_MANIFEST_CONFLICT', `origin ${url} changed since it was described (412 Precondition Failed)`);
     }
-    if (received === count) return bytes;
+    if (statusCode !== 206) {
+      await body.dump();
+      throw new TorrentEdgeError('TE_ERR_UNAVAILABLE', `origin ${url} answered a range request with ${statusCode}, not 206`);
+    }
+    // The wrong bytes of the right length would be hashed into the manifest: the range must be the one asked for.
+    const contentRange = headerOf(answer, 'content-range');
+    if (contentRange !== null && !contentRange.startsWith(range)) {
+      await body.dump();
+      throw new TorrentEdgeError('TE_ERR_UNAVAILABLE', `origin ${url} sent ${contentRange} for ${range}`);
+    }
+    try {
+      for await (const chunk of body as AsyncIterable<Buffer>) {
+        if (received + chunk.length > count) throw new TorrentEdgeError('TE_ERR_UNAVAILABLE', `origin ${url} sent more than the ${count} bytes of its range`);
+        chunk.copy(into, held + received);
+        received += chunk.length;
+      }
+    } catch (error) {
+      body.destroy();
+      throw error;
+    }
   } catch (error) {
-    body.destroy();
-    throw error;
+    throw error instanceof TorrentEdgeError ? error : new RangeInterrupted(held + received, error);
   }
-  throw new TorrentEdgeError('TE_ERR_UNAVAILABLE', `origin ${url} sent ${received} bytes of a ${count}-byte range`);
+  // Ended cleanly, but short: the server's fault, not the connection's, so nothing of it is kept.
+  if (received !== count) throw new TorrentEdgeError('TE_ERR_UNAVAILABLE', `origin ${url} sent ${received} bytes of a ${count}-byte range`);
 }

@@ -10,7 +10,10 @@ const content = randomBytes(3 * 1024 * 1024 + 17);
 const etag = '"v1"';
 
 /** How the server misbehaves for the next range request, if it does. */
-type Fault = 'none' | 'changed' | 'drop-once' | 'short' | 'long' | 'wrong-range' | 'whole-file';
+type Fault = 'none' | 'changed' | 'drop-once' | 'stall-once' | 'stall-each' | 'short' | 'long' | 'wrong-range' | 'whole-file';
+
+/** What a stalling response sends before it goes silent, the connection left open. */
+const stallAfterBytes = 256 * 1024;
 
 describe('the HTTP origin, against a server on loopback', () => {
   let server: Server;
@@ -63,6 +66,11 @@ describe('the HTTP origin, against a server on loopback', () => {
       fault = 'none';
       // Half the range, then the connection goes: a reset mid-body.
       return void response.write(body.subarray(0, body.length >> 1), () => request.socket.destroy());
+    }
+    if (fault === 'stall-once' || fault === 'stall-each') {
+      if (fault === 'stall-once') fault = 'none';
+      // Some of the range, then silence on an open connection: a sender waiting out retransmission timeouts.
+      if (body.length > stallAfterBytes) return void response.write(body.subarray(0, stallAfterBytes));
     }
     response.end(body);
   };
@@ -118,7 +126,34 @@ describe('the HTTP origin, against a server on loopback', () => {
     await origin.describe();
     reset('drop-once');
     assert.deepEqual(await origin.read(0, 1024, 1024 * 1024), content.subarray(1024, 1024 + 1024 * 1024));
-    assert.equal(ranges.length, 2);
+    // The half that came is kept: only the rest is asked for again.
+    assert.deepEqual(
+      ranges.map((r) => r.range),
+      [`bytes=1024-${1024 + 1024 * 1024 - 1}`, `bytes=${1024 + 512 * 1024}-${1024 + 1024 * 1024 - 1}`],
+    );
+  });
+
+  it('gives up a connection whose body goes silent, and reads the rest of the range on another', async () => {
+    const origin = createHttpOrigin(`${base}/model.bin`, { stallMs: 200 });
+    await origin.describe();
+    reset('stall-once');
+    const length = 1024 * 1024;
+    assert.deepEqual(await origin.read(0, 4096, length), content.subarray(4096, 4096 + length));
+    assert.deepEqual(ranges.map((r) => r.range), [`bytes=4096-${4096 + length - 1}`, `bytes=${4096 + stallAfterBytes}-${4096 + length - 1}`]);
+  });
+
+  it('resumes a range as often as each connection brings more of it, beyond the attempts a failing read gets', async () => {
+    const origin = createHttpOrigin(`${base}/model.bin`, { stallMs: 100 });
+    await origin.describe();
+    reset('stall-each');
+    // Five stalls, one more than a read that fails is given retries for, then the last part whole.
+    const length = 6 * stallAfterBytes;
+    assert.deepEqual(await origin.read(0, 0, length), content.subarray(0, length));
+    // Each request asks only for what has not come: no byte twice.
+    assert.deepEqual(
+      ranges.map((r) => r.range),
+      Array.from({ length: 6 }, (_, i) => `bytes=${i * stallAfterBytes}-${length - 1}`),
+    );
   });
 
   it('gives up on a server that keeps sending too few bytes, too many, another range, or the whole file', async () => {

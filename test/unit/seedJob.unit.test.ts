@@ -18,15 +18,15 @@ const sha256 = (bytes: Uint8Array): string => createHash('sha256').update(bytes)
 /** 12 MiB: 1 MiB pieces, three segments of four (planPieceLayout). */
 const artifact = randomBytes(12 * mib);
 
-/** An origin over `artifact` that records each range asked for and can hold the reads from an offset on. */
+/** An origin over `artifact` that records each range asked for and can hold the reads of offsets [from, to). */
 function memoryOrigin() {
   const offsets: number[] = [];
-  let gate: { from: number; open: Promise<void>; release: () => void } | undefined;
+  let gate: { from: number; to: number; open: Promise<void>; release: () => void } | undefined;
   const origin: Origin = {
     describe: async () => ({ files: [{ path: 'model.bin', length: artifact.length }] }),
     read: async (_file, offset, length) => {
       offsets.push(offset);
-      if (gate !== undefined && offset >= gate.from) await gate.open;
+      if (gate !== undefined && offset >= gate.from && offset < gate.to) await gate.open;
       return Buffer.from(artifact.subarray(offset, offset + length));
     },
     close: async () => undefined,
@@ -34,13 +34,23 @@ function memoryOrigin() {
   return {
     origin,
     offsets,
-    holdFrom(from: number) {
+    holdFrom(from: number, to = Infinity) {
       const { promise, resolve } = Promise.withResolvers<void>();
-      gate = { from, open: promise, release: resolve };
+      gate = { from, to, open: promise, release: resolve };
     },
     release: () => gate?.release(),
   };
 }
+
+/** A publishSegment for memoryApi that holds the first publication, whichever segment it is, until `release` settles. */
+const heldOnce = (release: Promise<void>) => {
+  let first = true;
+  return async (): Promise<void> => {
+    if (!first) return;
+    first = false;
+    await release;
+  };
+};
 
 /** The worker api's manifest calls, kept in memory; `publishSegment` can be replaced per test. */
 function memoryApi(publishSegment: (index: number) => Promise<void> = async () => undefined) {
@@ -74,16 +84,20 @@ describe('the seed job', () => {
 
   let joined: number;
   let reported: number;
+  /** Per segment joined, in order: whether the engine was told it is the transfer's last. */
+  let lastOfTransfer: boolean[];
   const depsFor = async (api: SeedJobDeps['api'], origin: Origin, store?: ContentStore): Promise<SeedJobDeps> => {
     cas = store ?? (await ContentStore.open(join(base, `cas-${Math.random().toString(36).slice(2)}`)));
     joined = 0;
     reported = 0;
+    lastOfTransfer = [];
     return {
       api,
       cas,
       engine: {
-        addSegment: async () => {
+        addSegment: async (segment) => {
           joined++;
+          lastOfTransfer.push(segment.lastOfTransfer === true);
           return {} as never;
         },
       },
@@ -96,22 +110,41 @@ describe('the seed job', () => {
     };
   };
 
-  it('reads on from the origin while a segment is being published, and publishes the segments in order', async () => {
+  it('reads on from the origin while a segment is being published, and publishes each once its pieces are stored', async () => {
     const origin = memoryOrigin();
     const publication = Promise.withResolvers<void>();
-    const { api, published, completed } = memoryApi((index) => (index === 0 ? publication.promise : Promise.resolve()));
+    const { api, published, completed } = memoryApi(heldOnce(publication.promise));
     const job = runSeedJob('t1', await depsFor(api, origin.origin));
 
-    // Segment 0's publication is held: the reads go on into segment 1 and beyond.
+    // The first publication is held: the reads go on into the next segments.
     await waitFor('reads past the first segment', () => origin.offsets.filter((offset) => offset >= 4 * mib).length >= 4);
     assert.deepEqual(published, []);
     publication.resolve();
     await job;
 
-    assert.deepEqual(published, [0, 1, 2]);
+    assert.deepEqual(published.toSorted(), [0, 1, 2]);
+    assert.deepEqual(lastOfTransfer, [false, false, true]);
     assert.equal(origin.offsets.length, 12, 'each range is read once');
     assert.deepEqual(completed, [{ path: 'model.bin', length: artifact.length, sha256: sha256(artifact) }]);
     for (let piece = 0; piece < 12; piece++) assert.equal(await cas.hasChunk(sha256(artifact.subarray(piece * mib, (piece + 1) * mib))), true);
+  });
+
+  it("publishes the segments after a slow piece while it is still being read, and the slow one's last", async () => {
+    const origin = memoryOrigin();
+    origin.holdFrom(mib, 2 * mib);
+    const { api, published, completed } = memoryApi();
+    const job = runSeedJob('t7', await depsFor(api, origin.origin));
+
+    // Piece 1 (segment 0) is held: segments 1 and 2 are whole and go out meanwhile.
+    await waitFor('the segments after the slow piece published', () => published.length === 2);
+    assert.deepEqual(published.toSorted(), [1, 2]);
+    assert.deepEqual(lastOfTransfer, [false, false], 'the origin is not read to its end yet');
+    origin.release();
+    await job;
+
+    assert.equal(published[2], 0);
+    assert.deepEqual(lastOfTransfer, [false, false, true]);
+    assert.deepEqual(completed, [{ path: 'model.bin', length: artifact.length, sha256: sha256(artifact) }]);
   });
 
   it('after a failed read, returns only once the publication under way has ended, and joins no swarm after that', async () => {
@@ -119,17 +152,17 @@ describe('the seed job', () => {
     const failure = new Error('the origin refused the range');
     const failing: Origin = { ...origin.origin, read: async (file, offset, length) => (offset >= 8 * mib ? Promise.reject(failure) : origin.origin.read(file, offset, length)) };
     const publication = Promise.withResolvers<void>();
-    const { api, published } = memoryApi((index) => (index === 0 ? publication.promise : Promise.resolve()));
+    const { api, published } = memoryApi(heldOnce(publication.promise));
     let settled = false;
     const job = runSeedJob('t3', await depsFor(api, failing)).finally(() => (settled = true));
     void job.catch(() => undefined);
     // The memory origin answers at once: pieces 0-7 are read, and stored, before piece 8 fails.
     await waitFor('the pieces before the failed read stored', () => reported === 8);
     await new Promise((resolve) => setImmediate(resolve));
-    assert.equal(settled, false, 'the job waits for segment 0, which is being published');
+    assert.equal(settled, false, 'the job waits for the segment being published');
     publication.resolve();
     await assert.rejects(job, failure);
-    assert.deepEqual(published, [0], 'segment 1, stored too, is not published after the failure');
+    assert.equal(published.length, 1, 'the other segment, stored too, is not published after the failure');
     assert.equal(joined, 1);
     await new Promise((resolve) => setImmediate(resolve));
     assert.equal(joined, 1, 'no swarm joined once the job has failed');
@@ -148,7 +181,7 @@ describe('the seed job', () => {
     };
     await runSeedJob('t6', await depsFor(api, origin.origin));
     assert.deepEqual(layouts, [6]);
-    assert.deepEqual(published, [0, 1]);
+    assert.deepEqual(published.toSorted(), [0, 1]);
   });
 
   it('a restarted seed reads again only what is missing or damaged in its CAS', async () => {

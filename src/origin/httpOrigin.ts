@@ -1,7 +1,7 @@
-import { setTimeout as delay } from 'node:timers/promises';
 import { Agent, interceptors, request } from 'undici';
 import { TorrentEdgeError } from '../errors.ts';
 import type { Origin } from './origin.ts';
+import { RangeInterrupted, readResumably } from './resumableRange.ts';
 
 function fileNameOf(url: URL): string {
   const last = decodeURIComponent(url.pathname.split('/').filter(Boolean).pop() ?? '');
@@ -15,9 +15,10 @@ function fileNameOf(url: URL): string {
 const readAttempts = 5;
 
 /**
- * How long a range's body may go without a byte before its connection is given up and the rest
- * of the range read on another: a connection that went silent (the peer gone without a reset)
- * would otherwise hold its read for undici's five minutes. A slow first byte is not bounded by it.
+ * How long a range's body may go without a byte (from the response headers on) before its
+ * connection is given up and the rest of the range read on another (resumableRange.ts): a
+ * connection gone silent, the peer gone without a reset, would otherwise hold its read for
+ * undici's five minutes. The wait for the headers is not bounded by it.
  */
 const defaultStallMs = 10_000;
 
@@ -58,25 +59,12 @@ export function createHttpOrigin(url: string, options: { headers?: Record<string
     },
     async read(fileIndex, offset, count) {
       if (fileIndex !== 0) throw new RangeError(`an HTTP origin has one file, not ${fileIndex + 1}`);
-      const into = Buffer.allocUnsafe(count);
-      let held = 0;
-      for (let attempt = 1; ; attempt++) {
-        try {
-          await readRange(url, { ...userAgent, ...options.headers, ...pinned }, { into, held, offset, stallMs });
-          return into;
-        } catch (error) {
-          // A connection that broke or went silent after some bytes is resumed at once where it
-          // stopped: what came is kept, no byte is asked for twice, and no attempt counts.
-          if (error instanceof RangeInterrupted && error.held > held) {
-            held = error.held;
-            attempt = 0;
-            continue;
-          }
-          const retriable = !(error instanceof TorrentEdgeError) || error.code === 'TE_ERR_UNAVAILABLE';
-          if (!retriable || attempt >= readAttempts) throw error instanceof RangeInterrupted ? error.cause : error;
-          await delay(100 * 2 ** attempt);
-        }
-      }
+      const headers = { ...userAgent, ...options.headers, ...pinned };
+      return readResumably(count, (into, held) => readRange(url, headers, { into, held, offset, stallMs }), {
+        attempts: readAttempts,
+        retriable: (error) => !(error instanceof TorrentEdgeError) || error.code === 'TE_ERR_UNAVAILABLE',
+        backoffMs: (failed) => 100 * 2 ** failed,
+      });
     },
     async close() {},
   };
@@ -86,16 +74,6 @@ const headerOf = (headers: Record<string, string | string[] | undefined>, name: 
   const value = headers[name];
   return value === undefined ? null : Array.isArray(value) ? (value[0] ?? null) : value;
 };
-
-/** A read's connection failed (refused, reset, silent for stallMs) with `held` bytes of the range in. */
-class RangeInterrupted extends Error {
-  override name = 'RangeInterrupted';
-  readonly held: number;
-  constructor(held: number, cause: unknown) {
-    super(`the range's connection failed after ${held} bytes`, { cause });
-    this.held = held;
-  }
-}
 
 /**
  * The rest of one range, from `held` bytes in, read straight into the range's buffer. fetch's web

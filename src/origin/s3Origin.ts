@@ -3,6 +3,7 @@ import { artifactPathProblem } from '../commands/artifactPath.ts';
 import type { Config } from '../config.ts';
 import { TorrentEdgeError } from '../errors.ts';
 import type { Origin } from './origin.ts';
+import { RangeInterrupted, readResumably } from './resumableRange.ts';
 import { fromS3Error } from './s3Errors.ts';
 
 export type S3Settings = Config['s3'];
@@ -12,7 +13,18 @@ export interface S3OriginOptions {
   credentials?: S3ClientConfig['credentials'];
   /** Keys per ListObjectsV2 page; S3's default and maximum is 1000. */
   listPageSize?: number;
+  /** How long a read's connection may go without a byte before it is given up and the rest read on another (default 10 s). */
+  stallMs?: number;
 }
+
+/**
+ * A connection gone silent mid-body (the peer gone without a reset) would otherwise hold its
+ * read until TCP gave up, many minutes later: the SDK sets no socket timeout of its own.
+ */
+const defaultStallMs = 10_000;
+
+/** Connections a range's body may fail on without bringing 64 KiB (resumableRange.ts) before the read fails. */
+const bodyAttempts = 5;
 
 interface S3Object {
   key: string;
@@ -52,6 +64,7 @@ export function createS3Origin(location: { bucket: string; key: string }, settin
     ...(options.credentials !== undefined ? { credentials: options.credentials } : {}),
     // A bucket outside settings.region answers 301; follow it instead of failing the seed.
     followRegionRedirects: true,
+    requestHandler: { socketTimeout: options.stallMs ?? defaultStallMs },
   });
   let objects: S3Object[] | undefined;
 
@@ -104,21 +117,33 @@ export function createS3Origin(location: { bucket: string; key: string }, settin
       if (!(offset >= 0 && length >= 0 && offset + length <= object.length)) throw new RangeError(`[${offset}, ${offset + length}) lies outside s3://${bucket}/${object.key} (${object.length} bytes)`);
       if (length === 0) return Buffer.alloc(0);
       const what = `reading bytes ${offset}-${offset + length - 1} of s3://${bucket}/${object.key}`;
-      let bytes: Uint8Array;
-      try {
+      // The SDK retries a GET that fails before its body; one that breaks or goes silent in the
+      // body is resumed where it stopped (resumableRange.ts).
+      const fill = async (into: Buffer, held: number): Promise<void> => {
         const response = await client.send(
-          new GetObjectCommand({ Bucket: bucket, Key: object.key, Range: `bytes=${offset}-${offset + length - 1}`, IfMatch: object.etag, VersionId: object.versionId }),
+          new GetObjectCommand({ Bucket: bucket, Key: object.key, Range: `bytes=${offset + held}-${offset + length - 1}`, IfMatch: object.etag, VersionId: object.versionId }),
         );
         if (response.Body === undefined) throw new TorrentEdgeError('TE_ERR_UNAVAILABLE', `${what}: S3 sent no body`);
-        bytes = await response.Body.transformToByteArray();
         // Without an ETag to pin, the total in Content-Range is the last guard against a replaced object.
         const total = /\/(\d+)$/.exec(response.ContentRange ?? '')?.[1];
         if (total !== undefined && Number(total) !== object.length) throw new TorrentEdgeError('TE_ERR_MANIFEST_CONFLICT', `${what}: the object is now ${total} bytes, not ${object.length}`);
+        let received = held;
+        try {
+          for await (const chunk of response.Body as AsyncIterable<Uint8Array>) {
+            if (received + chunk.byteLength > length) throw new TorrentEdgeError('TE_ERR_UNAVAILABLE', `${what}: S3 sent more than the range`);
+            into.set(chunk, received);
+            received += chunk.byteLength;
+          }
+        } catch (error) {
+          throw error instanceof TorrentEdgeError ? error : new RangeInterrupted(received, error);
+        }
+        if (received !== length) throw new TorrentEdgeError('TE_ERR_UNAVAILABLE', `${what}: S3 sent ${received - held} bytes of ${length - held}`);
+      };
+      try {
+        return await readResumably(length, fill, { attempts: bodyAttempts });
       } catch (error) {
         throw fromS3Error(error, what);
       }
-      if (bytes.length !== length) throw new TorrentEdgeError('TE_ERR_UNAVAILABLE', `${what}: S3 sent ${bytes.length} bytes`);
-      return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
     },
 
     async close() {

@@ -10,7 +10,7 @@ const content = randomBytes(3 * 1024 * 1024 + 17);
 const etag = '"v1"';
 
 /** How the server misbehaves for the next range request, if it does. */
-type Fault = 'none' | 'changed' | 'drop-once' | 'stall-once' | 'stall-each' | 'short' | 'long' | 'wrong-range' | 'whole-file';
+type Fault = 'none' | 'changed' | 'drop-once' | 'stall-once' | 'stall-each' | 'trickle-each' | 'short' | 'long' | 'wrong-range' | 'whole-file';
 
 /** What a stalling response sends before it goes silent, the connection left open. */
 const stallAfterBytes = 256 * 1024;
@@ -67,6 +67,8 @@ describe('the HTTP origin, against a server on loopback', () => {
       // Half the range, then the connection goes: a reset mid-body.
       return void response.write(body.subarray(0, body.length >> 1), () => request.socket.destroy());
     }
+    // A few bytes, then silence, on every connection.
+    if (fault === 'trickle-each') return void response.write(body.subarray(0, 1024));
     if (fault === 'stall-once' || fault === 'stall-each') {
       if (fault === 'stall-once') fault = 'none';
       // Some of the range, then silence on an open connection: a sender waiting out retransmission timeouts.
@@ -134,7 +136,7 @@ describe('the HTTP origin, against a server on loopback', () => {
   });
 
   it('gives up a connection whose body goes silent, and reads the rest of the range on another', async () => {
-    const origin = createHttpOrigin(`${base}/model.bin`, { stallMs: 200 });
+    const origin = createHttpOrigin(`${base}/model.bin`, { stallMs: 1000 });
     await origin.describe();
     reset('stall-once');
     const length = 1024 * 1024;
@@ -143,7 +145,7 @@ describe('the HTTP origin, against a server on loopback', () => {
   });
 
   it('resumes a range as often as each connection brings more of it, beyond the attempts a failing read gets', async () => {
-    const origin = createHttpOrigin(`${base}/model.bin`, { stallMs: 100 });
+    const origin = createHttpOrigin(`${base}/model.bin`, { stallMs: 1000 });
     await origin.describe();
     reset('stall-each');
     // Five stalls, one more than a read that fails is given retries for, then the last part whole.
@@ -153,6 +155,18 @@ describe('the HTTP origin, against a server on loopback', () => {
     assert.deepEqual(
       ranges.map((r) => r.range),
       Array.from({ length: 6 }, (_, i) => `bytes=${i * stallAfterBytes}-${length - 1}`),
+    );
+  });
+
+  it('fails a read whose every connection brings a few bytes and goes silent, after its five attempts', async () => {
+    const origin = createHttpOrigin(`${base}/model.bin`, { stallMs: 200 });
+    await origin.describe();
+    reset('trickle-each');
+    await assert.rejects(origin.read(0, 0, 1024 * 1024), (error: unknown) => (error as { code?: string }).code === 'UND_ERR_BODY_TIMEOUT');
+    // Each attempt resumed after the kilobyte before it, but none brought enough to count as going well.
+    assert.deepEqual(
+      ranges.map((r) => r.range),
+      Array.from({ length: 5 }, (_, i) => `bytes=${i * 1024}-${1024 * 1024 - 1}`),
     );
   });
 

@@ -9,6 +9,7 @@ import { TorrentEdgeError, type ErrorCode } from '../../src/errors.ts';
 import { readStreamRange, type Origin } from '../../src/origin/origin.ts';
 import { originFor } from '../../src/origin/originFor.ts';
 import { createS3Origin, type S3OriginOptions } from '../../src/origin/s3Origin.ts';
+import { startFaultyProxy } from '../helpers/faultyProxy.ts';
 import { startLocalS3, type LocalS3 } from '../helpers/localS3.ts';
 
 /** Deterministic bytes: SHA-256 in counter mode, so every object and offset has distinct content. */
@@ -168,6 +169,29 @@ describe('S3 origin against a local S3-compatible server', () => {
     const origin = createS3Origin({ bucket: 'any', key: 'thing.bin' }, { endpoint: `http://127.0.0.1:${port}`, region: 'us-east-1', forcePathStyle: true }, { credentials: s3.credentials });
     origins.push(origin);
     await rejectsWith(origin.describe(), 'TE_ERR_UNAVAILABLE', /ECONNREFUSED/);
+  });
+
+  it('resumes a range whose connection is reset or goes silent mid-body, where it stopped', async () => {
+    const mib = 1024 * 1024;
+    await bucketWith('flaky', { 'big.bin': bytesOf('big', 2 * mib) });
+    const proxy = await startFaultyProxy(Number(new URL(s3.endpoint).port));
+    try {
+      const origin = createS3Origin({ bucket: 'flaky', key: 'big.bin' }, { ...s3.settings, endpoint: proxy.endpoint }, { credentials: s3.credentials, stallMs: 1000 });
+      origins.push(origin);
+      await origin.describe();
+      for (const kind of ['cut', 'stall'] as const) {
+        proxy.arm({ kind, afterBytes: 256 * 1024 });
+        assert.deepEqual(await origin.read(0, 4096, mib), bytesOf('big', 4096 + mib).subarray(4096), kind);
+        // What came is kept: the second request asks for the rest only. A reset drops what the
+        // client had not read yet, so how much came varies; it is never more than went through.
+        assert.equal(proxy.ranges.length, 2, `${kind}: ${proxy.ranges.join(', ')}`);
+        const [, from, to] = /^bytes=(\d+)-(\d+)$/.exec(proxy.ranges[1]!)!.map(Number);
+        assert.ok(from! > 4096 && from! < 4096 + 256 * 1024, `${kind}: resumed at ${from}`);
+        assert.equal(to, 4096 + mib - 1);
+      }
+    } finally {
+      await proxy.stop();
+    }
   });
 
   it('fails a read of an object replaced after describe() instead of mixing versions', async () => {

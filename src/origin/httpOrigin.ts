@@ -41,6 +41,8 @@ const userAgent = { 'user-agent': 'torrentedge' };
 export function createHttpOrigin(url: string, options: { headers?: Record<string, string>; stallMs?: number } = {}): Origin {
   const parsed = new URL(url);
   const stallMs = options.stallMs ?? defaultStallMs;
+  // close() ends the reads in flight: a drained or fenced seed job does not wait for them.
+  const closed = new AbortController();
   let pinned: Record<string, string> = {};
   return {
     async describe() {
@@ -60,13 +62,16 @@ export function createHttpOrigin(url: string, options: { headers?: Record<string
     async read(fileIndex, offset, count) {
       if (fileIndex !== 0) throw new RangeError(`an HTTP origin has one file, not ${fileIndex + 1}`);
       const headers = { ...userAgent, ...options.headers, ...pinned };
-      return readResumably(count, (into, held) => readRange(url, headers, { into, held, offset, stallMs }), {
+      return readResumably(count, (into, held) => readRange(url, headers, { into, held, offset, stallMs, signal: closed.signal }), {
         attempts: readAttempts,
         retriable: (error) => !(error instanceof TorrentEdgeError) || error.code === 'TE_ERR_UNAVAILABLE',
         backoffMs: (failed) => 100 * 2 ** failed,
+        signal: closed.signal,
       });
     },
-    async close() {},
+    async close() {
+      closed.abort(new TorrentEdgeError('TE_ERR_UNAVAILABLE', `the origin ${url} is closed`));
+    },
   };
 }
 
@@ -83,16 +88,16 @@ const headerOf = (headers: Record<string, string | string[] | undefined>, name: 
 async function readRange(
   url: string,
   headers: Record<string, string>,
-  read: { into: Buffer; held: number; offset: number; stallMs: number },
+  read: { into: Buffer; held: number; offset: number; stallMs: number; signal: AbortSignal },
 ): Promise<void> {
-  const { into, held, stallMs } = read;
+  const { into, held, stallMs, signal } = read;
   const offset = read.offset + held;
   const count = into.length - held;
   const bounds = `${offset}-${offset + count - 1}`;
   const range = `bytes ${bounds}/`;
   let received = 0;
   try {
-    const { statusCode, headers: answer, body } = await request(url, { headers: { ...headers, range: `bytes=${bounds}` }, dispatcher, bodyTimeout: stallMs });
+    const { statusCode, headers: answer, body } = await request(url, { headers: { ...headers, range: `bytes=${bounds}` }, dispatcher, bodyTimeout: stallMs, signal });
     if (statusCode === 412) {
       await body.dump();
       throw new TorrentEdgeError('TE_ERR_MANIFEST_CONFLICT', `origin ${url} changed since it was described (412 Precondition Failed)`);

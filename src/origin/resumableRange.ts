@@ -23,6 +23,8 @@ export interface ResumeOptions {
   retriable?: (error: unknown) => boolean;
   /** The pause before attempt n + 1 after n failed (default none). */
   backoffMs?: (failed: number) => number;
+  /** Aborted when the origin closes (a drained job): no attempt starts after, and its reason is thrown. */
+  signal?: AbortSignal;
 }
 
 /**
@@ -35,10 +37,12 @@ export async function readResumably(count: number, fill: (into: Buffer, held: nu
   const into = Buffer.allocUnsafe(count);
   let held = 0;
   for (let failed = 1; ; failed++) {
+    options.signal?.throwIfAborted();
     try {
       await fill(into, held);
       return into;
     } catch (error) {
+      options.signal?.throwIfAborted();
       if (error instanceof RangeInterrupted) {
         const brought = error.held - held;
         held = error.held;
@@ -50,7 +54,7 @@ export async function readResumably(count: number, fill: (into: Buffer, held: nu
       const retriable = error instanceof RangeInterrupted || (options.retriable?.(error) ?? false);
       if (!retriable || failed >= options.attempts) throw error instanceof RangeInterrupted ? error.cause : error;
       const pause = options.backoffMs?.(failed) ?? 0;
-      if (pause > 0) await delay(pause);
+      if (pause > 0) await delay(pause, undefined, options.signal === undefined ? {} : { signal: options.signal });
     }
   }
 }

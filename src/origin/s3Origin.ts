@@ -67,6 +67,8 @@ export function createS3Origin(location: { bucket: string; key: string }, settin
     requestHandler: { socketTimeout: options.stallMs ?? defaultStallMs },
   });
   let objects: S3Object[] | undefined;
+  // close() ends the reads in flight: a drained or fenced seed job does not wait for them.
+  const closed = new AbortController();
 
   const checked = (object: S3Object): S3Object => {
     const problem = artifactPathProblem(object.path);
@@ -122,6 +124,7 @@ export function createS3Origin(location: { bucket: string; key: string }, settin
       const fill = async (into: Buffer, held: number): Promise<void> => {
         const response = await client.send(
           new GetObjectCommand({ Bucket: bucket, Key: object.key, Range: `bytes=${offset + held}-${offset + length - 1}`, IfMatch: object.etag, VersionId: object.versionId }),
+          { abortSignal: closed.signal },
         );
         if (response.Body === undefined) throw new TorrentEdgeError('TE_ERR_UNAVAILABLE', `${what}: S3 sent no body`);
         // Without an ETag to pin, the total in Content-Range is the last guard against a replaced object.
@@ -140,13 +143,14 @@ export function createS3Origin(location: { bucket: string; key: string }, settin
         if (received !== length) throw new TorrentEdgeError('TE_ERR_UNAVAILABLE', `${what}: S3 sent ${received - held} bytes of ${length - held}`);
       };
       try {
-        return await readResumably(length, fill, { attempts: bodyAttempts });
+        return await readResumably(length, fill, { attempts: bodyAttempts, signal: closed.signal });
       } catch (error) {
         throw fromS3Error(error, what);
       }
     },
 
     async close() {
+      closed.abort(new TorrentEdgeError('TE_ERR_UNAVAILABLE', `the origin ${url} is closed`));
       client.destroy();
     },
   };

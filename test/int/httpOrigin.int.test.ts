@@ -5,6 +5,7 @@ import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { TorrentEdgeError } from '../../src/errors.ts';
 import { createHttpOrigin } from '../../src/origin/httpOrigin.ts';
+import { waitFor } from '../helpers/waitFor.ts';
 
 const content = randomBytes(3 * 1024 * 1024 + 17);
 const etag = '"v1"';
@@ -156,6 +157,18 @@ describe('the HTTP origin, against a server on loopback', () => {
       ranges.map((r) => r.range),
       Array.from({ length: 6 }, (_, i) => `bytes=${i * stallAfterBytes}-${length - 1}`),
     );
+  });
+
+  it('ends the reads in flight when closed, as a drained seed job closes it, and starts no other', async () => {
+    const origin = createHttpOrigin(`${base}/model.bin`);
+    await origin.describe();
+    reset('stall-once');
+    const read = origin.read(0, 0, 1024 * 1024);
+    await waitFor('the range asked for', () => ranges.length === 1);
+    await origin.close();
+    await rejectsWith(read, 'TE_ERR_UNAVAILABLE', /is closed/);
+    await rejectsWith(origin.read(0, 0, 4096), 'TE_ERR_UNAVAILABLE', /is closed/);
+    assert.equal(ranges.length, 1, 'no resume after the close');
   });
 
   it('fails a read whose every connection brings a few bytes and goes silent, after its five attempts', async () => {

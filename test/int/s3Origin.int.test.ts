@@ -10,6 +10,7 @@ import { readStreamRange, type Origin } from '../../src/origin/origin.ts';
 import { originFor } from '../../src/origin/originFor.ts';
 import { createS3Origin, type S3OriginOptions } from '../../src/origin/s3Origin.ts';
 import { startFaultyProxy } from '../helpers/faultyProxy.ts';
+import { waitFor } from '../helpers/waitFor.ts';
 import { startLocalS3, type LocalS3 } from '../helpers/localS3.ts';
 
 /** Deterministic bytes: SHA-256 in counter mode, so every object and offset has distinct content. */
@@ -171,7 +172,7 @@ describe('S3 origin against a local S3-compatible server', () => {
     await rejectsWith(origin.describe(), 'TE_ERR_UNAVAILABLE', /ECONNREFUSED/);
   });
 
-  it('resumes a range whose connection is reset or goes silent mid-body, where it stopped', async () => {
+  it('resumes a range whose connection is reset or goes silent mid-body, where it stopped, until closed', async () => {
     const mib = 1024 * 1024;
     await bucketWith('flaky', { 'big.bin': bytesOf('big', 2 * mib) });
     const proxy = await startFaultyProxy(Number(new URL(s3.endpoint).port));
@@ -189,6 +190,13 @@ describe('S3 origin against a local S3-compatible server', () => {
         assert.ok(from! > 4096 && from! < 4096 + 256 * 1024, `${kind}: resumed at ${from}`);
         assert.equal(to, 4096 + mib - 1);
       }
+      // Closed (a drained seed job) while a body is silent: the read ends, and is not resumed.
+      proxy.arm({ kind: 'stall', afterBytes: 256 * 1024 });
+      const read = origin.read(0, 0, mib);
+      await waitFor('the range asked for', () => proxy.ranges.length === 1);
+      await origin.close();
+      await rejectsWith(read, 'TE_ERR_UNAVAILABLE', /is closed/);
+      assert.equal(proxy.ranges.length, 1);
     } finally {
       await proxy.stop();
     }

@@ -185,6 +185,9 @@ export async function runSeedJob(transferId: string, deps: SeedJobDeps): Promise
     // the job runner leaves the swarms the job joined, and one joined later would be left seeding.
     stopped = true;
     await publishing.catch(() => undefined);
+    // A job stopped (drained, its lease lost) closes its origin, which fails the reads in flight
+    // (jobRunner.ts): the stop is what happened, and how the job is classified, not the origin.
+    deps.signal.throwIfAborted();
     throw error;
   }
   await publishing;

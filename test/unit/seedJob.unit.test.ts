@@ -147,6 +147,30 @@ describe('the seed job', () => {
     assert.deepEqual(completed, [{ path: 'model.bin', length: artifact.length, sha256: sha256(artifact) }]);
   });
 
+  it('stopped while reads are in flight, fails with the reason it was stopped for, not with what the closed origin threw', async () => {
+    const origin = memoryOrigin();
+    const closing = Promise.withResolvers<never>();
+    // As the HTTP and S3 origins do: close() fails the reads in flight.
+    const closable: Origin = {
+      ...origin.origin,
+      read: async (file, offset, length) => {
+        if (offset < 4 * mib) return origin.origin.read(file, offset, length);
+        origin.offsets.push(offset);
+        return closing.promise;
+      },
+      close: async () => closing.reject(new Error('the origin is closed')),
+    };
+    void closing.promise.catch(() => undefined);
+    const { api } = memoryApi();
+    const stop = new AbortController();
+    const job = runSeedJob('t8', { ...(await depsFor(api, closable)), signal: stop.signal });
+    await waitFor('reads held past the first segment', () => origin.offsets.some((offset) => offset >= 4 * mib));
+    const lost = new Error('the lease was lost');
+    stop.abort(lost);
+    await closable.close();
+    await assert.rejects(job, (error: unknown) => error === lost);
+  });
+
   it('after a failed read, returns only once the publication under way has ended, and joins no swarm after that', async () => {
     const origin = memoryOrigin();
     const failure = new Error('the origin refused the range');

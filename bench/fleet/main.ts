@@ -83,7 +83,7 @@ function failedResult(options: FleetOptions, error: unknown): SystemResult {
   return {
     finishedNodes: 0, lastNodeSeconds: null, p50Seconds: null, p99Seconds: null, lastNodeRatio: null, p50Ratio: null, p99Ratio: null,
     nodeSeconds: Array.from({ length: options.nodes }, () => null), originBytes: 0, originRatio: 0, originWireRatio: 0, crossRack: [], nodeUploadRatios: [],
-    peerUploadUtilisation: 0, cpuSecondsPerGiBPerNode: 0, nodeCpuSecondsPerGiB: [], peakWorkerRssBytes: 0, hostBusyPercent: 0, fleetBusyPercent: 0,
+    peerUploadUtilisation: 0, nodeDownloadUtilisation: 0, linkTimeline: [], cpuSecondsPerGiBPerNode: 0, nodeCpuSecondsPerGiB: [], peakWorkerRssBytes: 0, hostBusyPercent: 0, fleetBusyPercent: 0,
     networkBound: false, allVerified: false, error: error instanceof Error ? error.message : String(error),
   };
 }

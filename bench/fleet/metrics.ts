@@ -1,3 +1,4 @@
+import type { LinkSample } from './linkSampler.ts';
 import type { FleetNetwork, LinkCounters } from './network.ts';
 import type { FleetOptions } from './options.ts';
 import type { NodeProcessUse } from './processSampler.ts';
@@ -46,6 +47,15 @@ export interface SystemResult {
   nodeUploadRatios: number[];
   /** Σ node upload (wire) over Σ u_i · last-node time. */
   peerUploadUtilisation: number;
+  /**
+   * Per node, the wire bytes it downloaded over what its link could carry until it finished
+   * (d_i · its completion time; the whole run for a node that did not finish), the mean of the
+   * nodes. Where the lower bound is F/min d_i, this is the share of that bound a node achieved,
+   * headers included; its start and its wait for the origin count against it.
+   */
+  nodeDownloadUtilisation: number;
+  /** About once a second: the origin's upload and the nodes' mean download and upload, Mbit/s (linkSampler.ts). */
+  linkTimeline: LinkSample[];
   cpuSecondsPerGiBPerNode: number;
   /** Per node, in the order of nodeSeconds: the seed's share against the others'. */
   nodeCpuSecondsPerGiB: number[];
@@ -71,6 +81,7 @@ export interface Measured {
   hostBusyPercent: number;
   fleetBusyPercent: number;
   verified: boolean[];
+  linkTimeline: LinkSample[];
 }
 
 export function summarize(measured: Measured, network: FleetNetwork, options: FleetOptions, lowerBound: number): SystemResult {
@@ -102,6 +113,10 @@ export function summarize(measured: Measured, network: FleetNetwork, options: Fl
     crossRack: network.rackUplinks.map((uplink, i) => ({ rack: i + 1, inRatio: link(uplink).tx / F, outRatio: link(uplink).rx / F })),
     nodeUploadRatios: network.nodes.map((node) => link(node.link).rx / F),
     peerUploadUtilisation: uploaded / (network.nodes.length * bytesPerSecond(options.nodeMbit) * span),
+    nodeDownloadUtilisation:
+      network.nodes.reduce((sum, node, i) => sum + link(node.link).tx / (bytesPerSecond(options.nodeMbit) * (measured.nodeSeconds[i] ?? measured.elapsedSeconds)), 0) /
+      Math.max(1, network.nodes.length),
+    linkTimeline: measured.linkTimeline,
     cpuSecondsPerGiBPerNode: cpuPerGiB.reduce((sum, value) => sum + value, 0) / Math.max(1, cpuPerGiB.length),
     nodeCpuSecondsPerGiB: cpuPerGiB,
     peakWorkerRssBytes: Math.max(0, ...measured.processes.map((use) => use.peakRssBytes)),

@@ -20,7 +20,7 @@ const times = (value: number | null): string => (value === null ? '—' : `${val
 export function formatReport(report: FleetReport): string {
   const { shaping } = report;
   const racked = shaping.racks > 0;
-  const header = ['system', 'last s', 'p50 s', 'p99 s', 'last/T_lb', 'p99/T_lb', 'origin/F', 'origin wire/F', ...(racked ? ['max rack in/F'] : []), 'peer up util', 'CPU s/GiB/node', 'peak RSS MiB', 'busy host (fleet)', 'verified'];
+  const header = ['system', 'last s', 'p50 s', 'p99 s', 'last/T_lb', 'p99/T_lb', 'origin/F', 'origin wire/F', ...(racked ? ['max rack in/F'] : []), 'peer up util', 'node down util', 'CPU s/GiB/node', 'peak RSS MiB', 'busy host (fleet)', 'verified'];
   const rows = Object.entries(report.systems).map(([name, r]) => [
     name,
     seconds(r.lastNodeSeconds),
@@ -32,6 +32,7 @@ export function formatReport(report: FleetReport): string {
     r.originWireRatio.toFixed(3),
     ...(racked ? [Math.max(0, ...r.crossRack.map((rack) => rack.inRatio)).toFixed(2)] : []),
     `${(100 * r.peerUploadUtilisation).toFixed(0)}%`,
+    `${(100 * r.nodeDownloadUtilisation).toFixed(0)}%`,
     r.cpuSecondsPerGiBPerNode.toFixed(2),
     (r.peakWorkerRssBytes / 2 ** 20).toFixed(0),
     `${r.hostBusyPercent.toFixed(0)}% (${r.fleetBusyPercent.toFixed(0)}%)`,

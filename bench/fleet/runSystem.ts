@@ -7,6 +7,7 @@ import { startCpuMeter } from '../lib/cpuMeter.ts';
 import { summarize, type SystemResult } from './metrics.ts';
 import { counterDelta, readCounters } from './network.ts';
 import type { FleetOptions } from './options.ts';
+import { startLinkSampler } from './linkSampler.ts';
 import { startProcessSampler } from './processSampler.ts';
 import type { FleetContext, FleetSystem } from './system.ts';
 
@@ -34,8 +35,10 @@ export async function runSystem(system: FleetSystem, context: Omit<FleetContext,
     const counters0 = await readCounters();
     const cpu = startCpuMeter();
     const harness0 = process.cpuUsage();
+    const links = startLinkSampler(context.network);
     const started = performance.now();
     const nodeSeconds = await prepared.distribute(started + timeoutMs, signal);
+    const linkTimeline = links.stop(nodeSeconds);
     const elapsedSeconds = (performance.now() - started) / 1000;
     const { hostBusyPercent } = cpu.stop();
     const harness = process.cpuUsage(harness0);
@@ -49,7 +52,7 @@ export async function runSystem(system: FleetSystem, context: Omit<FleetContext,
     const files = context.network.nodes.map((_, i) => prepared.nodeFile(i));
     await cleanup.runAll();
     const verified = await Promise.all(files.map((file) => sha256Of(file).then((digest) => digest === context.artifact.sha256, () => false)));
-    return summarize({ nodeSeconds, elapsedSeconds, originBytes, counters, processes, hostBusyPercent, fleetBusyPercent, verified }, context.network, options, lowerBound);
+    return summarize({ nodeSeconds, elapsedSeconds, originBytes, counters, processes, hostBusyPercent, fleetBusyPercent, verified, linkTimeline }, context.network, options, lowerBound);
   } finally {
     await cleanup.runAll();
     await rm(workDir, { recursive: true, force: true });

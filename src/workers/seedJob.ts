@@ -4,7 +4,7 @@ import { buildSegmentTorrent, VerifiedChunk, type ContentStore, type ObjectBuild
 import type { TorrentEngine } from '../engine/torrentEngine.ts';
 import type { Origin } from '../origin/origin.ts';
 import { readStreamRange } from '../origin/origin.ts';
-import { planPieceLayout } from '../origin/pieceLayout.ts';
+import { planPieceLayout, type PieceLayoutOptions } from '../origin/pieceLayout.ts';
 import { readThenStore } from './readThenStore.ts';
 import { fileDigestsFromCas } from './artifactDigests.ts';
 import type { ProgressReporter } from './progressReporter.ts';
@@ -27,6 +27,8 @@ export interface SeedJobDeps {
   onOriginBytes?: (bytes: number) => void;
   /** The job's objects, written as the pieces are stored (objectBuilder.ts). */
   objects?: ObjectBuilders;
+  /** Pins the layout planPieceLayout chooses (tests); a layout published before a restart stands either way. */
+  pieceLayout?: PieceLayoutOptions;
 }
 
 /** A piece's bytes: from the origin, or a reused chunk already checked against its published digest. */
@@ -42,6 +44,34 @@ const storeBacklogBytes = 64 * 2 ** 20;
 async function allPresent(cas: ContentStore, digests: readonly string[]): Promise<boolean> {
   for (const digest of digests) if (!(await cas.hasChunk(digest))) return false;
   return digests.length > 0;
+}
+
+/** Consecutive pieces read from the origin in one range. */
+interface PieceGroup {
+  first: number;
+  count: number;
+}
+
+/**
+ * The origin is read in ranges of at least this much, each cut into its pieces, the lanes taking
+ * the next range as they free up. Read a piece to a range, 512 KiB pieces cost the origin's link a
+ * request's round trip each: the origin was read to its end 1-3 s later (bench fleet, 16 nodes at
+ * 25 Mbit/s). At 1 GiB, 1 MiB ranges read the origin 8 s slower than 2 MiB ones on a busy host; in
+ * 2 MiB ranges the origin sees what it saw when 1 GiB was cut into 2 MiB pieces. Reading each
+ * segment as one range per lane was no better: the slowest of the three held its segment back.
+ * docs/benchmarks.md, "Sixteen nodes: where the leechers' links go; smaller pieces".
+ */
+const originReadBytes = 2 * 2 ** 20;
+
+/** The artifact's pieces in ranges of about `readBytes`, none across a segment's end: a segment waits for no read of the next. */
+export function readGroups(layout: { pieceLength: number; pieceCount: number; segmentPieces: number }, readBytes: number): PieceGroup[] {
+  const perGroup = Math.max(1, Math.floor(readBytes / layout.pieceLength));
+  const groups: PieceGroup[] = [];
+  for (let segmentStart = 0; segmentStart < layout.pieceCount; segmentStart += layout.segmentPieces) {
+    const segmentEnd = Math.min(layout.pieceCount, segmentStart + layout.segmentPieces);
+    for (let first = segmentStart; first < segmentEnd; first += perGroup) groups.push({ first, count: Math.min(perGroup, segmentEnd - first) });
+  }
+  return groups;
 }
 
 /**
@@ -70,7 +100,7 @@ export async function runSeedJob(transferId: string, deps: SeedJobDeps): Promise
   const layout =
     before != null && before.totalBytes === totalBytes
       ? { totalBytes, pieceLength: before.pieceLength, pieceCount: before.pieceCount, segmentPieces: before.segmentPieces }
-      : planPieceLayout(totalBytes);
+      : planPieceLayout(totalBytes, deps.pieceLayout);
   await api.publishManifest(transferId, { ...layout, files });
   await deps.objects?.plan(layout.pieceLength, files);
   const published = (await api.manifest(transferId)).manifest?.segments ?? [];
@@ -132,34 +162,40 @@ export async function runSeedJob(transferId: string, deps: SeedJobDeps): Promise
     publishing.catch((error: unknown) => void (publishFailure ??= { error }));
   };
 
-  const indexes = Array.from({ length: layout.pieceCount }, (_, index) => index);
+  const reads = deps.originConcurrency ?? 3;
   // Three, not four: four connections into a link's queue lost packets together often enough that
   // one range waited out TCP's retransmission timeouts, and the first segment, which every other
   // node waits for, came 7.9-8.3 s after the seed began reading instead of 3.2-3.4 s (bench fleet
   // at 25 Mbit/s; at 100 Mbit/s three still read the origin as fast as four). docs/benchmarks.md.
-  const reads = deps.originConcurrency ?? 3;
-  const read = async (index: number): Promise<PieceRead> => {
+  const groups = readGroups(layout, originReadBytes);
+  const readReused = async (segment: number, index: number): Promise<PieceRead> => {
+    const expected = published[segment]!.pieceSha256[index - firstPiece(segment)]!;
+    const bytes = await cas.readChunk(expected);
+    const checked = VerifiedChunk.check(expected, bytes);
+    if ('chunk' in checked) return { bytes, reused: checked.chunk };
+    // Damaged since it was stored: read from the origin again and written over, not served to peers.
+    logger.warn({ transferId, index, sha256: expected }, 'a stored chunk no longer matches its digest; it is read from the origin again');
+    return { bytes: (await readOrigin({ first: index, count: 1 }))[0]!, damaged: true };
+  };
+  const read = async (group: PieceGroup): Promise<PieceRead[]> => {
     deps.signal.throwIfAborted();
     if (publishFailure !== undefined) throw publishFailure.error;
-    const segment = segmentOf(index);
+    const segment = segmentOf(group.first);
     if (await reuses(segment)) {
-      const expected = published[segment]!.pieceSha256[index - firstPiece(segment)]!;
-      const bytes = await cas.readChunk(expected);
-      const checked = VerifiedChunk.check(expected, bytes);
-      if ('chunk' in checked) return { bytes, reused: checked.chunk };
-      // Damaged since it was stored: read from the origin again and written over, not served to peers.
-      logger.warn({ transferId, index, sha256: expected }, 'a stored chunk no longer matches its digest; it is read from the origin again');
-      return { bytes: await readOrigin(index), damaged: true };
+      const pieces: PieceRead[] = [];
+      for (let index = group.first; index < group.first + group.count; index++) pieces.push(await readReused(segment, index));
+      return pieces;
     }
-    return { bytes: await readOrigin(index) };
+    return (await readOrigin(group)).map((bytes) => ({ bytes }));
   };
-  const readOrigin = async (index: number): Promise<Buffer> => {
-    const offset = index * layout.pieceLength;
-    const bytes = await readStreamRange(origin, files, offset, Math.min(layout.pieceLength, totalBytes - offset));
+  /** One range of the origin, cut into the group's pieces. */
+  const readOrigin = async (group: PieceGroup): Promise<Buffer[]> => {
+    const offset = group.first * layout.pieceLength;
+    const bytes = await readStreamRange(origin, files, offset, Math.min(group.count * layout.pieceLength, totalBytes - offset));
     deps.onOriginBytes?.(bytes.length);
-    return bytes;
+    return Array.from({ length: group.count }, (_, i) => bytes.subarray(i * layout.pieceLength, (i + 1) * layout.pieceLength));
   };
-  const store = async (index: number, { bytes, reused, damaged = false }: PieceRead): Promise<void> => {
+  const storePiece = async (index: number, { bytes, reused, damaged = false }: PieceRead): Promise<void> => {
     // The origin is the reference: its bytes are hashed once, here, and stored under that digest.
     const chunk = reused ?? VerifiedChunk.of(bytes);
     sha1[index] = createHash('sha1').update(bytes).digest();
@@ -175,11 +211,19 @@ export async function runSeedJob(transferId: string, deps: SeedJobDeps): Promise
     unstored[segment]!--;
     publishOnceStored(segment);
   };
+  // A group's pieces are stored side by side; every store begun is waited for before a failure is
+  // passed on, so that nothing is written after the job returns (readThenStore).
+  const store = async (group: PieceGroup, pieces: PieceRead[]): Promise<void> => {
+    const outcomes = await Promise.allSettled(pieces.map((piece, i) => storePiece(group.first + i, piece)));
+    const failed = outcomes.find((outcome) => outcome.status === 'rejected');
+    if (failed !== undefined) throw failed.reason;
+  };
   // Stores wait on fsync behind every other writer on the disk: while the reads go on, up to
-  // 64 MiB of pieces (one, if a piece is larger) may wait for theirs beside the ones being read.
-  const held = reads + Math.max(1, Math.floor(storeBacklogBytes / layout.pieceLength));
+  // 64 MiB of pieces (one range, if a range is larger) may wait for theirs beside the ones being read.
+  const groupBytes = Math.max(...groups.map((group) => group.count)) * layout.pieceLength;
+  const held = reads + Math.max(1, Math.floor(storeBacklogBytes / groupBytes));
   try {
-    await readThenStore(indexes, { reads, held }, read, store);
+    await readThenStore(groups, { reads, held }, read, store);
   } catch (error) {
     // No segment is published after a failure, and the one under way ends before this returns:
     // the job runner leaves the swarms the job joined, and one joined later would be left seeding.

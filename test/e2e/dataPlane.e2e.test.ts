@@ -32,6 +32,7 @@ interface JobView {
 }
 interface TransferView {
   status: string;
+  pieceLength: number | null;
   pieceCount: number | null;
   jobs: JobView[];
 }
@@ -176,7 +177,7 @@ describe('data plane end to end: worker processes on loopback (PostgreSQL, Redis
     await workers.get('edge-c')!.stop();
     workers.set('edge-c', await startWorker('edge-c', { TORRENTEDGE_DOWNLOAD_LIMIT: String(3 * mib) }));
     const size = 24 * mib;
-    // Bytes of their own: with the first test's (same seed, same 1 MiB pieces) every chunk would
+    // Bytes of their own: with the first test's (same seed, same pieces) every chunk would
     // already be in edge-c's CAS, and the job could complete before any report showed it partway.
     const { transferId, sha256, path } = await distribute('dataset-shard.bin', size, 11);
     const job = (body: TransferView) => body.jobs.find((candidate) => candidate.nodeId === 'edge-c');
@@ -185,7 +186,7 @@ describe('data plane end to end: worker processes on loopback (PostgreSQL, Redis
       async () => {
         const { body } = await api<TransferView>('GET', `/api/transfers/${transferId}`);
         const current = job(body);
-        return current !== undefined && current.chunksVerified >= 3 && body.pieceCount !== null && current.chunksVerified < body.pieceCount ? current : undefined;
+        return current !== undefined && current.chunksVerified >= 3 && body.pieceCount !== null && current.chunksVerified < body.pieceCount ? { ...current, pieceLength: body.pieceLength! } : undefined;
       },
       60_000,
     );
@@ -206,7 +207,7 @@ describe('data plane end to end: worker processes on loopback (PostgreSQL, Redis
     const metricsPort = Number(/"metricsPort":(\d+)/.exec(replacement.output())?.[1]);
     const metrics = await (await fetch(`http://127.0.0.1:${metricsPort}/metrics`)).text();
     const bytesFrom = (source: string) => Number(new RegExp(`torrentedge_worker_bytes_total\\{source="${source}"\\} (\\d+)`).exec(metrics)?.[1] ?? 0);
-    assert.ok(bytesFrom('cas') >= partway.chunksVerified * mib, `the replacement found ${bytesFrom('cas')} bytes in its CAS`);
+    assert.ok(bytesFrom('cas') >= partway.chunksVerified * partway.pieceLength, `the replacement found ${bytesFrom('cas')} bytes in its CAS`);
     assert.ok(bytesFrom('peer') <= size - bytesFrom('cas'), `the replacement fetched ${bytesFrom('peer')} bytes from peers, not the chunks it had`);
     assert.equal(await sha256Of(path('edge-c')), sha256);
 

@@ -8,14 +8,14 @@ import pino from 'pino';
 import { chunkPath } from '../../src/cas/casLayout.ts';
 import { ContentStore } from '../../src/cas/contentStore.ts';
 import type { Origin } from '../../src/origin/origin.ts';
-import { runSeedJob, type SeedJobDeps } from '../../src/workers/seedJob.ts';
+import { readGroups, runSeedJob, type SeedJobDeps } from '../../src/workers/seedJob.ts';
 import type { ManifestView } from '../../src/workers/workerApi.ts';
 import { waitFor } from '../helpers/waitFor.ts';
 
 const mib = 2 ** 20;
 const sha256 = (bytes: Uint8Array): string => createHash('sha256').update(bytes).digest('hex');
 
-/** 12 MiB: 1 MiB pieces, three segments of four (planPieceLayout). */
+/** 12 MiB: 1 MiB pieces (pinned), three segments of four (planPieceLayout), read two pieces to a range. */
 const artifact = randomBytes(12 * mib);
 
 /** An origin over `artifact` that records each range asked for and can hold the reads of offsets [from, to). */
@@ -107,6 +107,7 @@ describe('the seed job', () => {
       isHeld: () => true,
       signal: new AbortController().signal,
       onSegmentJoined: () => undefined,
+      pieceLayout: { minPieceLength: mib, maxPieceLength: mib },
     };
   };
 
@@ -117,25 +118,37 @@ describe('the seed job', () => {
     const job = runSeedJob('t1', await depsFor(api, origin.origin));
 
     // The first publication is held: the reads go on into the next segments.
-    await waitFor('reads past the first segment', () => origin.offsets.filter((offset) => offset >= 4 * mib).length >= 4);
+    await waitFor('reads past the first segment', () => origin.offsets.filter((offset) => offset >= 4 * mib).length >= 2);
     assert.deepEqual(published, []);
     publication.resolve();
     await job;
 
     assert.deepEqual(published.toSorted(), [0, 1, 2]);
     assert.deepEqual(lastOfTransfer, [false, false, true]);
-    assert.equal(origin.offsets.length, 12, 'each range is read once');
+    assert.deepEqual(origin.offsets.toSorted((a, b) => a - b), [0, 2, 4, 6, 8, 10].map((at) => at * mib), 'each range of two pieces is read once');
     assert.deepEqual(completed, [{ path: 'model.bin', length: artifact.length, sha256: sha256(artifact) }]);
     for (let piece = 0; piece < 12; piece++) assert.equal(await cas.hasChunk(sha256(artifact.subarray(piece * mib, (piece + 1) * mib))), true);
   });
 
-  it("publishes the segments after a slow piece while it is still being read, and the slow one's last", async () => {
+  it('reads pieces smaller than 2 MiB from the origin several to a range, and stores each piece', async () => {
     const origin = memoryOrigin();
-    origin.holdFrom(mib, 2 * mib);
+    const { api, published, completed } = memoryApi();
+    await runSeedJob('t9', { ...(await depsFor(api, origin.origin)), pieceLayout: { minPieceLength: mib / 2, maxPieceLength: mib / 2 } });
+
+    assert.deepEqual(origin.offsets.toSorted((a, b) => a - b), [0, 2, 4, 6, 8, 10].map((at) => at * mib), 'ranges of 2 MiB, four pieces (half a segment), each read once');
+    assert.equal(reported, 24);
+    for (let piece = 0; piece < 24; piece++) assert.equal(await cas.hasChunk(sha256(artifact.subarray((piece * mib) / 2, ((piece + 1) * mib) / 2))), true, `piece ${piece}`);
+    assert.deepEqual(published.toSorted((a, b) => a - b), [0, 1, 2]);
+    assert.deepEqual(completed, [{ path: 'model.bin', length: artifact.length, sha256: sha256(artifact) }]);
+  });
+
+  it("publishes the segments after a slow range while it is still being read, and the slow one's last", async () => {
+    const origin = memoryOrigin();
+    origin.holdFrom(2 * mib, 3 * mib);
     const { api, published, completed } = memoryApi();
     const job = runSeedJob('t7', await depsFor(api, origin.origin));
 
-    // Piece 1 (segment 0) is held: segments 1 and 2 are whole and go out meanwhile.
+    // Pieces 2 and 3 (segment 0) are held: segments 1 and 2 are whole and go out meanwhile.
     await waitFor('the segments after the slow piece published', () => published.length === 2);
     assert.deepEqual(published.toSorted(), [1, 2]);
     assert.deepEqual(lastOfTransfer, [false, false], 'the origin is not read to its end yet');
@@ -230,16 +243,41 @@ describe('the seed job', () => {
 
   it('fails when a segment cannot be published, and starts no read after that', async () => {
     const origin = memoryOrigin();
-    // Segment 1's reads wait until segment 0's publication has failed.
+    // The reads after segment 0 wait until its publication has failed.
     origin.holdFrom(4 * mib);
     const refused = new Error('409 the manifest changed');
+    let readsBeforeFailure = -1;
     const { api, completed } = memoryApi(async (index) => {
       if (index !== 0) return;
+      readsBeforeFailure = origin.offsets.length;
       setImmediate(origin.release);
       throw refused;
     });
     await assert.rejects(runSeedJob('t2', await depsFor(api, origin.origin)), refused);
-    assert.ok(origin.offsets.every((offset) => offset < 8 * mib), `no range of the last segment is read, got ${origin.offsets.map((offset) => offset / mib).join(', ')} MiB`);
+    assert.equal(origin.offsets.length, readsBeforeFailure, `no range is read after the failure, got ${origin.offsets.map((offset) => offset / mib).join(', ')} MiB`);
+    assert.ok(origin.offsets.length < 6, 'the held reads did not run to the end of the artifact');
     assert.deepEqual(completed, []);
+  });
+});
+
+describe('readGroups', () => {
+  it('reads pieces smaller than the range size several to a range, none across the end of a segment', () => {
+    assert.deepEqual(readGroups({ pieceLength: mib / 2, pieceCount: 11, segmentPieces: 5 }, mib), [
+      { first: 0, count: 2 },
+      { first: 2, count: 2 },
+      { first: 4, count: 1 },
+      { first: 5, count: 2 },
+      { first: 7, count: 2 },
+      { first: 9, count: 1 },
+      { first: 10, count: 1 },
+    ]);
+  });
+
+  it('reads a piece of the range size or larger as a range of its own', () => {
+    assert.deepEqual(readGroups({ pieceLength: 4 * mib, pieceCount: 3, segmentPieces: 4 }, mib), [
+      { first: 0, count: 1 },
+      { first: 1, count: 1 },
+      { first: 2, count: 1 },
+    ]);
   });
 });

@@ -46,18 +46,19 @@ export function startLinkSampler(network: FleetNetwork, intervalMs = 1000) {
   take();
   const timer = setInterval(take, intervalMs);
   return {
-    /** Stops sampling; the samples, with each node's completion (seconds from the start, undefined if it did not finish). */
-    stop(nodeSeconds: ReadonlyArray<number | undefined>): LinkSample[] {
+    /** Takes the last reading and stops; called however the distribution ended, so no timer outlives a failed run. */
+    stop(): void {
       clearInterval(timer);
       take();
-      return linkSamples(readings, network, nodeSeconds);
     },
+    /** The rates between the readings, given each node's completion (seconds from the start, undefined if it did not finish). */
+    samples: (nodeSeconds: ReadonlyArray<number | undefined>): LinkSample[] => linkSamples(readings, network, nodeSeconds),
   };
 }
 
 const mbit = (bytes: number, seconds: number): number => (bytes * 8) / seconds / 1e6;
 
-export function linkSamples(readings: readonly Reading[], network: FleetNetwork, nodeSeconds: ReadonlyArray<number | undefined>): LinkSample[] {
+function linkSamples(readings: readonly Reading[], network: FleetNetwork, nodeSeconds: ReadonlyArray<number | undefined>): LinkSample[] {
   const samples: LinkSample[] = [];
   for (let i = 1; i < readings.length; i++) {
     const [before, after] = [readings[i - 1]!, readings[i]!];

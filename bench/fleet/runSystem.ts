@@ -37,8 +37,8 @@ export async function runSystem(system: FleetSystem, context: Omit<FleetContext,
     const harness0 = process.cpuUsage();
     const links = startLinkSampler(context.network);
     const started = performance.now();
-    const nodeSeconds = await prepared.distribute(started + timeoutMs, signal);
-    const linkTimeline = links.stop(nodeSeconds);
+    const nodeSeconds = await prepared.distribute(started + timeoutMs, signal).finally(() => links.stop());
+    const linkTimeline = links.samples(nodeSeconds);
     const elapsedSeconds = (performance.now() - started) / 1000;
     const { hostBusyPercent } = cpu.stop();
     const harness = process.cpuUsage(harness0);

@@ -10,7 +10,7 @@ const mostSegments = 64;
  * only once it holds the whole of it, so a piece is one hop of the swarm's tree, and a smaller one
  * is handed on sooner. With 1 MiB pieces, eight to a 128 MiB artifact's 8 MiB segments, sixteen
  * nodes at 25 Mbit/s finished 68.0 s in (the median of fifteen runs); with 512 KiB pieces, 65.5 s
- * (of sixteen). At 1 GiB (1 MiB pieces, not 2 MiB) no difference showed through the noise of a
+ * (of seventeen). At 1 GiB (1 MiB pieces, not 2 MiB) no difference showed through the noise of a
  * busy host (docs/benchmarks.md, "Sixteen nodes: where the leechers' links go; smaller pieces").
  */
 const piecesPerSegment = 16;

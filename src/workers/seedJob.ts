@@ -162,11 +162,11 @@ export async function runSeedJob(transferId: string, deps: SeedJobDeps): Promise
     publishing.catch((error: unknown) => void (publishFailure ??= { error }));
   };
 
-  const reads = deps.originConcurrency ?? 3;
   // Three, not four: four connections into a link's queue lost packets together often enough that
   // one range waited out TCP's retransmission timeouts, and the first segment, which every other
   // node waits for, came 7.9-8.3 s after the seed began reading instead of 3.2-3.4 s (bench fleet
   // at 25 Mbit/s; at 100 Mbit/s three still read the origin as fast as four). docs/benchmarks.md.
+  const reads = deps.originConcurrency ?? 3;
   const groups = readGroups(layout, originReadBytes);
   const readReused = async (segment: number, index: number): Promise<PieceRead> => {
     const expected = published[segment]!.pieceSha256[index - firstPiece(segment)]!;

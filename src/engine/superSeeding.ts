@@ -81,6 +81,13 @@ export function createSuperSeeding(
   const readToEnd = new Set<string>();
   /** A remote peer's wires, one per segment, by peer id. */
   const peers = new Map<string, Set<PeerSegment>>();
+  /**
+   * Peers a stall was answered for, by peer id: each piece they announce of those offered brings
+   * the next (feed), until they announce one the seed did not offer, from a source of their own.
+   * One piece per stall was one per stallMs: a stock client that could reach only the seed, beside
+   * one holding everything, took 5 s a piece.
+   */
+  const fed = new Set<string>();
 
   /** A wire the bitfield went out on and still open: one to offer pieces on, or to count as there. */
   const isLive = (peer: PeerSegment): boolean => peer.announced && !peer.wire.destroyed;
@@ -241,6 +248,20 @@ export function createSuperSeeding(
     return best;
   };
 
+  /** Tops a fed peer's offers up to minPerPeer with the pieces it lacks that the fewest others hold. */
+  const feed = (peerId: string, at: number): void => {
+    let active = activeOffers(peerId, at);
+    for (const peer of peers.get(peerId) ?? []) {
+      if (!isLive(peer)) continue;
+      while (active < minPerPeer) {
+        const best = rarestHeldPiece(peer, at);
+        if (best === -1) break;
+        offer(peer, best);
+        active++;
+      }
+    }
+  };
+
   const detach = (peer: PeerSegment): void => {
     const { segment } = peer;
     if (!segment.wires.delete(peer)) return;
@@ -254,7 +275,10 @@ export function createSuperSeeding(
     }
     const wires = peers.get(peer.wire.peerId);
     wires?.delete(peer);
-    if (wires?.size === 0) peers.delete(peer.wire.peerId);
+    if (wires?.size === 0) {
+      peers.delete(peer.wire.peerId);
+      fed.delete(peer.wire.peerId);
+    }
     offerEveryone();
   };
 
@@ -299,7 +323,11 @@ export function createSuperSeeding(
           const gained = (index: number): void => {
             peer.lastGainMs = now();
             if (segment.spread[index] === 0) isSpread(segment, index);
-            topUp(peer.offered.has(index) && withdraw(peer, index));
+            const ours = peer.offered.has(index);
+            topUp(ours && withdraw(peer, index));
+            if (!fed.has(wire.peerId)) return;
+            if (ours) feed(wire.peerId, peer.lastGainMs);
+            else fed.delete(wire.peerId);
           };
           wire.on('have', gained);
           // An offer being fetched is not stale, however long the piece takes (2 MiB at a slow link's share).
@@ -337,7 +365,8 @@ export function createSuperSeeding(
      * bench fleet at 16 nodes and 25 Mbit/s caught bursts of such offers, pieces sent by the seed
      * 14 and 15 times, a third of its upload while the origin was read. Only an offer its offeree
      * has not asked for within stallMs frees its piece for a stalled peer, and only such offers
-     * leave a peer counted as stalled.
+     * leave a peer counted as stalled. A peer helped is then fed (feed): it may be one that can
+     * reach no holder but the seed.
      */
     checkStalls(): void {
       offerEveryone();
@@ -357,7 +386,9 @@ export function createSuperSeeding(
           offer(peer, best);
           helped = true;
         }
-        if (helped) for (const peer of wires) peer.lastGainMs = at;
+        if (!helped) continue;
+        for (const peer of wires) peer.lastGainMs = at;
+        fed.add(peerId);
       }
     },
   };

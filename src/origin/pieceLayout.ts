@@ -18,9 +18,8 @@ const smallestPiece = 256 * 1024;
 const largestPiece = 64 * mib;
 /**
  * No segment is smaller (but the last): a small artifact is not cut into more swarms than it was
- * when pieces were 1 MiB and four made the smallest segment. A stock client that dials with
- * encryption reaches the workers only once they dial it, at their next announce, about 30 s per
- * segment (test/e2e/dataPlane.e2e.test.ts).
+ * when pieces were 1 MiB and four made the smallest segment, each swarm costing its own connections
+ * and tracker announces.
  */
 const smallestSegment = 4 * mib;
 

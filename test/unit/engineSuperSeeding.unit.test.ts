@@ -165,9 +165,36 @@ describe('super-seeding', () => {
     seeding.checkStalls();
     assert.deepEqual(p2.announced, [0], 'p2 is stalled: it gets a piece p1 holds, not the one p1 is fetching');
     p2.gets(0);
+    assert.deepEqual(p2.announced, [0, 1], 'fed: the next piece p1 holds, still not the one p1 is fetching');
+    p2.gets(1);
+    assert.deepEqual(p2.announced, [0, 1], 'nothing else is held');
     clock = 11_000;
     seeding.checkStalls();
-    assert.deepEqual(p2.announced, [0, 2], 'p1 has sat on piece 2 for 7 s: held by no one, it is the rarest');
+    assert.deepEqual(p2.announced, [0, 1, 2], 'p1 has sat on piece 2 for 7 s: held by no one, it is the rarest');
+  });
+
+  it('feeds a stalled peer piece after piece until it gains one from elsewhere', () => {
+    let clock = 0;
+    const seeding = createSuperSeeding({ ...twoEach, stallMs: 5000, now: () => clock });
+    const a = seeding.segment(6);
+    // Holds everything, and serves no one: a stock client done with the segment, or a peer the other cannot reach.
+    connect(a, 'done', { held: [0, 1, 2, 3, 4, 5] });
+    const late = connect(a, 'late');
+    assert.deepEqual(late.announced, [], 'nothing is fresh');
+    clock = 5000;
+    seeding.checkStalls();
+    assert.deepEqual(late.announced, [0], 'stalled: a piece another holds');
+    late.gets(0);
+    assert.deepEqual(late.announced, [0, 1, 2], 'fed: two pieces at a time, without waiting for the next stall');
+    late.gets(2);
+    late.gets(1);
+    assert.deepEqual(late.announced, [0, 1, 2, 3, 4]);
+    late.gets(5); // from a source of its own
+    late.gets(3);
+    assert.deepEqual(late.announced, [0, 1, 2, 3, 4], 'no longer fed: it found another source');
+    clock = 9000;
+    seeding.checkStalls();
+    assert.deepEqual(late.announced, [0, 1, 2, 3, 4], 'it gained a piece 4 s ago');
   });
 
   it('keeps an offer that its offeree is still fetching from a stalled peer, however old', () => {

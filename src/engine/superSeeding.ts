@@ -63,9 +63,10 @@ interface SegmentState {
  * Instead each peer sees an empty bitfield, then HAVE for pieces that no connected peer holds and
  * none is offered: each such piece goes to exactly one peer, and the others get it from that peer.
  * A peer is offered a few at a time, over all segments together (oldest segment first),
- * and one more each time it announces an offered piece. Pieces others already hold are not offered:
- * sending them again is what made the seed the bottleneck. A piece whose offeree or whose only
- * holder leaves is offered again. Requests are still served for any piece.
+ * and one more each time it announces an offered piece. Pieces others already hold are not offered
+ * while any is fresh: sending them again is what made the seed the bottleneck. Once none is, a
+ * stalled peer and the tail after the origin's last byte get held ones (checkStalls). A piece whose
+ * offeree or whose only holder leaves is offered again. Requests are still served for any piece.
  */
 export function createSuperSeeding(
   options: { minOffersPerPeer?: number; offersShared?: number; stallMs?: number; farGraceMs?: number; now?: () => number; nearnessOf?: (wire: Wire) => Nearness } = {},
@@ -82,10 +83,12 @@ export function createSuperSeeding(
   /** A remote peer's wires, one per segment, by peer id. */
   const peers = new Map<string, Set<PeerSegment>>();
   /**
-   * Peers a stall was answered for, by peer id: each piece they announce of those offered brings
-   * the next (feed), until they announce one the seed did not offer, from a source of their own.
-   * One piece per stall was one per stallMs: a stock client that could reach only the seed, beside
-   * one holding everything, took 5 s a piece.
+   * Peers a stall was answered for, by peer id: while nothing is fresh, each piece they announce of
+   * those offered brings the next held ones (offerHeld), until they announce one the seed did not
+   * offer, from a source of their own. One piece per stall was one per stallMs: a stock client that
+   * could reach only the seed, beside one holding everything, took 5 s a piece. (A peer that
+   * fetched an offered piece from someone else stays fed too: it costs the seed no more than the
+   * stall answers it replaces.)
    */
   const fed = new Set<string>();
 
@@ -214,17 +217,8 @@ export function createSuperSeeding(
    * 72-76 s, against 65-67 s without).
    */
   const supplyOpened = (at: number): void => {
-    for (const [peerId, wires] of peers) {
-      let active = activeOffers(peerId, at);
-      for (const peer of wires) {
-        if (active >= minPerPeer) break;
-        const { transferId } = peer.segment;
-        if (!isLive(peer) || transferId === undefined || !readToEnd.has(transferId)) continue;
-        for (let best = rarestHeldPiece(peer, at); best !== -1 && active < minPerPeer; best = rarestHeldPiece(peer, at)) {
-          offer(peer, best);
-          active++;
-        }
-      }
+    for (const peerId of peers.keys()) {
+      offerHeld(peerId, at, ({ segment }) => segment.transferId !== undefined && readToEnd.has(segment.transferId));
     }
   };
 
@@ -248,14 +242,16 @@ export function createSuperSeeding(
     return best;
   };
 
-  /** Tops a fed peer's offers up to minPerPeer with the pieces it lacks that the fewest others hold. */
-  const feed = (peerId: string, at: number): void => {
+  /**
+   * Tops the peer's active offers up to minPerPeer with the pieces it lacks that the fewest others
+   * hold, on the segments `eligible` accepts: while nothing is fresh, the seed's upload is free.
+   */
+  const offerHeld = (peerId: string, at: number, eligible: (peer: PeerSegment) => boolean): void => {
     let active = activeOffers(peerId, at);
     for (const peer of peers.get(peerId) ?? []) {
-      if (!isLive(peer)) continue;
-      while (active < minPerPeer) {
-        const best = rarestHeldPiece(peer, at);
-        if (best === -1) break;
+      if (active >= minPerPeer) return;
+      if (!isLive(peer) || !eligible(peer)) continue;
+      for (let best = rarestHeldPiece(peer, at); best !== -1 && active < minPerPeer; best = rarestHeldPiece(peer, at)) {
         offer(peer, best);
         active++;
       }
@@ -321,13 +317,15 @@ export function createSuperSeeding(
             else offerMore(wire.peerId);
           };
           const gained = (index: number): void => {
-            peer.lastGainMs = now();
+            const at = now();
+            peer.lastGainMs = at;
             if (segment.spread[index] === 0) isSpread(segment, index);
             const ours = peer.offered.has(index);
             topUp(ours && withdraw(peer, index));
             if (!fed.has(wire.peerId)) return;
-            if (ours) feed(wire.peerId, peer.lastGainMs);
-            else fed.delete(wire.peerId);
+            if (!ours) fed.delete(wire.peerId);
+            // Fresh pieces first (offerMore): a held one sent while any is fresh is the seed's upload spent twice.
+            else if (!hasFresh()) offerHeld(wire.peerId, at, () => true);
           };
           wire.on('have', gained);
           // An offer being fetched is not stale, however long the piece takes (2 MiB at a slow link's share).
@@ -365,7 +363,7 @@ export function createSuperSeeding(
      * bench fleet at 16 nodes and 25 Mbit/s caught bursts of such offers, pieces sent by the seed
      * 14 and 15 times, a third of its upload while the origin was read. Only an offer its offeree
      * has not asked for within stallMs frees its piece for a stalled peer, and only such offers
-     * leave a peer counted as stalled. A peer helped is then fed (feed): it may be one that can
+     * leave a peer counted as stalled. A peer helped is then fed (`fed`): it may be one that can
      * reach no holder but the seed.
      */
     checkStalls(): void {

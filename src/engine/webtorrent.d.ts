@@ -84,8 +84,29 @@ declare module 'webtorrent' {
     verifyPiece?: (index: number, buf: Uint8Array) => boolean | Promise<boolean>;
   }
 
+  /** The client options this project sets; a closed list, so that a misspelt one fails the typecheck. */
+  export interface ClientOptions {
+    dht?: boolean;
+    lsd?: boolean;
+    tracker?: boolean;
+    utp?: boolean;
+    utPex?: boolean;
+    natUpnp?: boolean;
+    natPmp?: boolean;
+    webSeeds?: boolean;
+    torrentPort?: number;
+    maxConns?: number;
+    /** Bytes per second; -1 for no limit. */
+    downloadLimit?: number;
+    uploadLimit?: number;
+    /** Protocol encryption (MSE/PE) of the connections the client makes: 0 none, 1 PE with plaintext preferred, 2 PE and RC4 only. */
+    secure?: 0 | 1 | 2;
+    /** As `secure`, for the connections peers make to the client (default `secure`); added by patches/webtorrent+3.0.21.patch. */
+    secureIncoming?: 0 | 1 | 2;
+  }
+
   export default class WebTorrent extends EventEmitter {
-    constructor(options?: Record<string, unknown>);
+    constructor(options?: ClientOptions);
     static WEBRTC_SUPPORT: boolean;
     peerId: string;
     torrentPort: number;

@@ -15,6 +15,12 @@ const pieceLength = 64 * 1024;
 const sha256 = (bytes: Uint8Array): string => createHash('sha256').update(bytes).digest('hex');
 const sha1 = (bytes: Uint8Array): Buffer => createHash('sha1').update(bytes).digest();
 
+/** What bittorrent-protocol's wire tells of its protocol encryption (MSE/PE). */
+interface PeWire {
+  readonly _cryptoHandshakeDone: boolean;
+  readonly _encryptionMethod: number | undefined;
+}
+
 /**
  * A stock client of another make dials with protocol encryption by default (webtorrent's secure: 1,
  * like libtorrent's and Transmission's). The engine must answer it at once; it dials plaintext
@@ -28,19 +34,16 @@ describe('an engine and stock clients that dial with and without protocol encryp
   const logger = pino({ level: 'silent' });
   const pieces = Array.from({ length: 12 }, () => randomBytes(pieceLength));
   const artifact = Buffer.concat(pieces);
-  const { infoHash, torrentFile } = buildSegmentTorrent({ name: 'transfer-pe.segment-0', pieceLength, length: artifact.length, sha1: pieces.map(sha1) });
+  const name = 'transfer-pe.segment-0';
+  const { infoHash, torrentFile } = buildSegmentTorrent({ name, pieceLength, length: artifact.length, sha1: pieces.map(sha1) });
   const segment = { infoHash, torrentFile, pieceSha256: pieces.map(sha256) };
 
-  before(async () => {
-    base = await mkdtemp(join(tmpdir(), 'engine-pe-'));
-  });
   after(async () => {
     for (const engine of engines) await engine.destroy();
     for (const client of clients) await new Promise<void>((resolve) => client.destroy(() => resolve()));
     await rm(base, { recursive: true, force: true });
   });
 
-  const name = 'transfer-pe.segment-0';
   const listening = (engine: TorrentEngine): Promise<number> => waitFor('the engine to listen', () => engine.port > 0 && engine.port);
   const stockClient = (secure: 0 | 1 | 2): WebTorrent => {
     const client = new WebTorrent({ ...privateSwarmOptions, tracker: false, secure });
@@ -55,6 +58,7 @@ describe('an engine and stock clients that dial with and without protocol encryp
 
   let port: number;
   before(async () => {
+    base = await mkdtemp(join(tmpdir(), 'engine-pe-'));
     const cas = await ContentStore.open(join(base, 'seeder'));
     for (const piece of pieces) await cas.putChunk(sha256(piece), piece);
     const seeder = createTorrentEngine({ cas, logger });
@@ -65,11 +69,19 @@ describe('an engine and stock clients that dial with and without protocol encryp
 
   // secure: 1 is webtorrent's default: an encrypted handshake, then plaintext if the answer allows.
   // secure: 2 takes RC4 only (in JavaScript here, with a warning: no native RC4 in node's OpenSSL 3).
-  for (const [secure, what] of [[1, 'a PE handshake, as stock clients do by default'], [2, 'PE and RC4 only']] as const) {
+  // MSE's crypto_select: 1 plaintext after the handshake, 2 RC4.
+  const cases = [
+    { secure: 1, method: 1, what: 'a PE handshake, as stock clients do by default' },
+    { secure: 2, method: 2, what: 'PE and RC4 only' },
+  ] as const;
+  for (const { secure, method, what } of cases) {
     it(`serves a stock client that dials with ${what}`, async () => {
       const download = stockClient(secure).add(torrentFile, { path: join(base, `stock-${secure}`) });
       await new Promise((resolve) => download.once('infoHash', resolve));
       download.addPeer(`127.0.0.1:${port}`);
+      // A handshake refused would otherwise show only as the suite's timeout.
+      const wire = await waitFor('the engine to answer the handshake', () => (download.wires as unknown as PeWire[]).find((each) => each._cryptoHandshakeDone), 5_000);
+      assert.equal(wire._encryptionMethod, method);
       await finished(download);
       assert.ok((await readFile(join(base, `stock-${secure}`, name))).equals(artifact));
     });

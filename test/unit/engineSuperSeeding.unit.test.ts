@@ -176,9 +176,9 @@ describe('super-seeding', () => {
   it('feeds a stalled peer piece after piece until it gains one from elsewhere', () => {
     let clock = 0;
     const seeding = createSuperSeeding({ ...twoEach, stallMs: 5000, now: () => clock });
-    const a = seeding.segment(6);
+    const a = seeding.segment(8);
     // Holds everything, and serves no one: a stock client done with the segment, or a peer the other cannot reach.
-    connect(a, 'done', { held: [0, 1, 2, 3, 4, 5] });
+    connect(a, 'done', { held: [0, 1, 2, 3, 4, 5, 6, 7] });
     const late = connect(a, 'late');
     assert.deepEqual(late.announced, [], 'nothing is fresh');
     clock = 5000;
@@ -189,12 +189,34 @@ describe('super-seeding', () => {
     late.gets(2);
     late.gets(1);
     assert.deepEqual(late.announced, [0, 1, 2, 3, 4]);
-    late.gets(5); // from a source of its own
+    late.gets(7); // from a source of its own
     late.gets(3);
     assert.deepEqual(late.announced, [0, 1, 2, 3, 4], 'no longer fed: it found another source');
     clock = 9000;
     seeding.checkStalls();
-    assert.deepEqual(late.announced, [0, 1, 2, 3, 4], 'it gained a piece 4 s ago');
+    assert.deepEqual(late.announced, [0, 1, 2, 3, 4], 'not stalled: its offer of piece 4 is 4 s old');
+    clock = 10_000;
+    seeding.checkStalls();
+    assert.deepEqual(late.announced, [0, 1, 2, 3, 4, 5], 'stalled again (piece 4 offered 5 s ago, not asked for): the next rarest');
+  });
+
+  it('feeds a stalled peer held pieces only while the seed has no fresh one to give anyone', () => {
+    let clock = 0;
+    const seeding = createSuperSeeding({ ...twoEach, stallMs: 5000, now: () => clock });
+    const held = [seeding.segment(2), seeding.segment(2)];
+    for (const segment of held) connect(segment, 'done', { held: [0, 1] });
+    const [lateA, lateC] = held.map((segment) => connect(segment, 'late'));
+    clock = 5000;
+    seeding.checkStalls();
+    assert.deepEqual([lateA!.announced, lateC!.announced], [[0], [0]], 'stalled on both: fed');
+    const fresh = seeding.segment(4);
+    const lateB = connect(fresh, 'late');
+    const other = connect(fresh, 'other');
+    assert.deepEqual([lateB.announced, other.announced], [[], [0, 1]], 'late has its two offers already');
+    clock = 11_000;
+    lateA!.gets(0);
+    assert.deepEqual(lateB.announced, [2], 'its stale offer of the other held segment still counts against the limit');
+    assert.deepEqual(lateA!.announced, [0], 'piece 3 is fresh: no held piece goes out while it is');
   });
 
   it('keeps an offer that its offeree is still fetching from a stalled peer, however old', () => {
